@@ -1,0 +1,50 @@
+/* handlers.h — every handler of the API, named <resource>_<action>. A handler runs after the
+ * router's gates (so the caller is known and the JSON body parsed), talks to MariaDB through
+ * named statements, and returns the status it sent. Each one lists the statuses it can answer. */
+#ifndef SIALI_HANDLERS_H
+#define SIALI_HANDLERS_H
+
+#include <stdint.h>
+#include "req.h"
+
+struct json_object;
+struct db_row;
+
+/* misc.c */
+int misc_health(struct req *r);             /* 200 {"status":"UP"} */
+int misc_api_health(struct req *r);         /* 200 {"status":"up"} (0.8 clients) */
+int misc_version(struct req *r);            /* 200 */
+
+/* users.c */
+int users_list(struct req *r);              /* 200 */
+int users_create(struct req *r);            /* 201, 400 */
+int users_get(struct req *r);               /* 200, 404 */
+int users_patch(struct req *r);             /* 200, 400, 403, 404, 405 (email) */
+int users_delete(struct req *r);            /* 204, 403, 404, 405 (yourself) */
+int users_whoami(struct req *r);            /* 200 */
+/* The user object from a row of USER_COLS starting at column off. */
+struct json_object *user_to_json(struct req *r, const struct db_row *row, int off);
+/* `siali user`: prints the user (creating it first with create) with its token. Exit code. */
+int users_cli(const char *username, int create, const char *password, const char *email,
+    const char *new_org);
+
+/* organizations.c */
+int orgs_list(struct req *r);               /* 200 */
+int orgs_get(struct req *r);                /* 200, 404 */
+int orgs_patch(struct req *r);              /* 200, 400, 404 */
+int orgs_memberships(struct req *r);        /* 200, 404 */
+
+/* tokens.c */
+int tokens_legacy_get(struct req *r);       /* 200 */
+int tokens_legacy_reset(struct req *r);     /* 201 */
+int tokens_pat_list(struct req *r);         /* 200 */
+int tokens_pat_create(struct req *r);       /* 201, 403 (disabled), 409 (one is live) */
+int tokens_pat_refresh(struct req *r);      /* 200, 400, 401 */
+int tokens_pat_blacklist(struct req *r);    /* 204, 400, 404 */
+int tokens_pat_rotate(struct req *r);       /* 200, 400 */
+int tokens_settings_get(struct req *r);     /* 200 */
+int tokens_settings_set(struct req *r);     /* 200, 400, 403 */
+/* Returns the user's legacy key, creating one when missing (arena-owned), or NULL on error. */
+const char *tokens_legacy_key(struct req *r, int64_t user_id);
+
+#endif
