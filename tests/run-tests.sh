@@ -1,0 +1,84 @@
+#!/bin/bash
+# run-tests.sh BUILD_DIR STACK_DIR PORT — what `make test` runs: the unit tests, the fuzz corpora
+# replayed through their targets, then a throwaway stack (MariaDB + siali + nginx) under
+# STACK_DIR on 127.0.0.1:PORT for the end-to-end tests, torn down at the end. Exits non-zero on
+# any failure, including a sanitizer report in a server log.
+#
+# Environment: TESTS="unit_jwt e2e_auth ..." runs only those; KEEP_STACK=1 leaves the stack up.
+set -uo pipefail
+
+BUILD=${1:?build dir}
+STACK=${2:?stack dir}
+PORT=${3:?port}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$BUILD/siali
+passed=0
+failed=0
+failures=()
+
+want() { [ -z "${TESTS:-}" ] || [[ " $TESTS " == *" $1 "* ]]; }
+
+run() { # name command...
+	local name=$1 log
+	shift
+	want "$name" || return 0
+	log=$(mktemp)
+	if "$@" >"$log" 2>&1; then
+		passed=$((passed + 1))
+		printf 'PASS  %s\n' "$name"
+	else
+		failed=$((failed + 1))
+		failures+=("$name")
+		printf 'FAIL  %s\n' "$name"
+		sed 's/^/      /' "$log" | tail -60
+	fi
+	rm -f "$log"
+}
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+echo "== unit"
+for t in "$BUILD"/tests/unit_*; do
+	run "$(basename "$t")" "$t" --jobs 2
+done
+
+echo "== fuzz corpora"
+for t in "$BUILD"/tests/fuzz_*; do
+	name=$(basename "$t")
+	run "$name" "$t" "$SRC/tests/fuzz/corpus/${name#fuzz_}"
+done
+
+e2e=("$BUILD"/tests/e2e_*)
+if [ -e "${e2e[0]}" ]; then
+	echo "== end to end (stack under $STACK, http://127.0.0.1:$PORT)"
+	"$SRC/tests/stack.sh" stop "$STACK" >/dev/null 2>&1
+	rm -rf "$STACK"
+	# A small body limit, so the oversized-body tests need not send 250 MB.
+	if ! SIALI_MAX_BODY_SIZE=2M "$SRC/tests/stack.sh" start "$STACK" "$PORT" "$BIN"; then
+		echo "FAIL  stack: could not start (logs under $STACK)"
+		tail -20 "$STACK"/*.log 2>/dev/null
+		exit 1
+	fi
+	export SIALI_TEST_URL=http://127.0.0.1:$PORT SIALI_STACK_DIR=$STACK SIALI_BIN=$BIN
+	export SIALI_CONFIG=$STACK/siali.conf
+	for t in "${e2e[@]}"; do
+		# One test at a time: some of them kill workers or restart MariaDB.
+		run "$(basename "$t")" "$t" --jobs 1
+	done
+	[ -n "${KEEP_STACK:-}" ] || "$SRC/tests/stack.sh" stop "$STACK"
+	# A sanitizer report in a server process fails the run even if every client check passed.
+	if grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$STACK"/*.log >/dev/null 2>&1; then
+		failed=$((failed + 1))
+		failures+=("sanitizer report in server logs")
+		echo "FAIL  sanitizers: see $(grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$STACK"/*.log | tr '\n' ' ')"
+		grep -hE -A15 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$STACK"/*.log | head -60
+	fi
+fi
+
+echo
+echo "$passed passed, $failed failed"
+if [ "$failed" -gt 0 ]; then
+	printf '  failed: %s\n' "${failures[@]}"
+	exit 1
+fi
