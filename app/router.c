@@ -161,9 +161,33 @@ read_body(struct req *r, int64_t limit)
 	return 0;
 }
 
+/* json-c 0.16 takes 'single-quoted' strings, NaN and Infinity even in strict mode; JSON has
+ * none of them. Returns the offset of the first such character outside a string, or -1. */
+static long
+not_json(const char *s, size_t n)
+{
+	int in_str = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (in_str) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_str = 0;
+		} else if (s[i] == '"') {
+			in_str = 1;
+		} else if (s[i] == '\'' || s[i] == 'N' || s[i] == 'I' || s[i] == 'i') {
+			return (long)i;
+		}
+	}
+	return -1;
+}
+
 int
 router_parse_json(struct req *r)
 {
+	long bad;
+
 	struct json_tokener *tok;
 	struct json_object *obj;
 	enum json_tokener_error err;
@@ -173,10 +197,12 @@ router_parse_json(struct req *r)
 		r->json = req_own(r, json_object_new_object());
 		return 0;
 	}
+	if ((bad = not_json(r->body, r->body_len)) >= 0)
+		return req_fail(r, 400, "JSON parse error - invalid JSON near byte %ld", bad);
 	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
 	if (tok == NULL)
 		return req_fail(r, 500, "Internal server error.");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, r->body, (int)r->body_len);
 	err = json_tokener_get_error(tok);
 	at = json_tokener_get_parse_end(tok);

@@ -13,6 +13,8 @@ struct resp {
 	size_t len;
 	char *headers;                  /* raw response headers */
 	struct json_object *json;       /* parsed body, NULL when not JSON */
+	char *header_copies[8];         /* what resp_header returned, freed with the resp */
+	size_t nheaders;
 };
 
 /* Sends a request. auth is a whole header line ("Authorization: Token abc") or NULL; body NULL
@@ -22,7 +24,7 @@ struct resp *http(const char *method, const char *path, const char *auth, const 
 struct resp *http_ex(const char *method, const char *path, const char *const *headers, const char *body,
     size_t bodylen, const char *ctype);
 void resp_free(struct resp *r);
-/* A response header value (arena of the resp), NULL when absent. Case-insensitive name. */
+/* A response header value (freed with the resp), NULL when absent. Case-insensitive name. */
 const char *resp_header(struct resp *r, const char *name);
 
 /* Dotted path lookup in the JSON body: "user.id", "results.0.id". NULL when absent. */
@@ -40,5 +42,13 @@ int e2e_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *e2e_stack_path(const char *name);
 /* A unique suffix for names in this run. */
 const char *e2e_unique(void);
+/* Runs a shell command and returns its stdout (malloc'd, never NULL). */
+char *e2e_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The siali binary under test ($SIALI_BIN). */
+const char *e2e_bin(void);
+/* Runs SQL on the stack's database as the superuser (no double quotes in it): exit status, or
+ * its tab-separated output without column names (malloc'd). */
+int e2e_sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *e2e_sql_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

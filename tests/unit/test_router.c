@@ -1,6 +1,7 @@
 /* Router: the real table is sane, and matching follows the rules (params, methods, slashes). */
 #include <string.h>
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 
 #include "router.h"
 
@@ -81,4 +82,35 @@ Test(router, non_numeric_id_is_not_an_id)
 	cr_assert_not_null(router_match(routes, routes_count, &r, "GET", "/api/users/99999999999999999999", allow, sizeof(allow)));
 	cr_assert_eq(req_param_id(&r, "id"), -1);
 	req_release(&r);
+}
+
+/* The JSON body gate: strict JSON only, whatever json-c would tolerate. */
+static int
+parse(const char *body)
+{
+	struct req r = {0};
+	int rc;
+
+	req_begin(&r);
+	r.body = (char *)body;
+	r.body_len = strlen(body);
+	rc = router_parse_json(&r);
+	req_release(&r);
+	return rc;
+}
+
+Test(router, json_gate_is_strict, .init = cr_redirect_stdout)
+{
+	cr_assert_eq(parse("{\"a\": [1, \"it's\", {\"b\": null}]}"), 0);
+	cr_assert_eq(parse("  "), 0);
+	cr_assert_eq(parse("{'a': 1}"), 400);
+	cr_assert_eq(parse("{\"a\": 'x'}"), 400);
+	cr_assert_eq(parse("{\"a\": \"\\\"'\"}"), 0);
+	cr_assert_eq(parse("[1, 2,]"), 400);
+	cr_assert_eq(parse("{\"a\": 1} x"), 400);
+	cr_assert_eq(parse("{\"a\": \"\xc3\x28\"}"), 400);
+	cr_assert_eq(parse("{\"a\": NaN}"), 400);
+	cr_assert_eq(parse("[-Infinity]"), 400);
+	cr_assert_eq(parse("{\"NaN\": \"Infinity\"}"), 0);
+	cr_assert_eq(parse("{\"a\": 1"), 400);
 }
