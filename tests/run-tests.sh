@@ -60,7 +60,7 @@ if [ -e "${e2e[0]}" ]; then
 		tail -20 "$STACK"/*.log 2>/dev/null
 		exit 1
 	fi
-	export SIALI_TEST_URL=http://127.0.0.1:$PORT SIALI_STACK_DIR=$STACK SIALI_BIN=$BIN
+	export SIALI_TEST_URL=http://127.0.0.1:$PORT SIALI_STACK_DIR=$STACK SIALI_BIN=$BIN SIALI_SRC=$SRC
 	export SIALI_CONFIG=$STACK/siali.conf
 	for t in "${e2e[@]}"; do
 		# One test at a time: some of them kill workers or restart MariaDB.

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -285,4 +287,88 @@ e2e_sql_out(const char *fmt, ...)
 	vsnprintf(q, sizeof(q), fmt, ap);
 	va_end(ap);
 	return e2e_out("mariadb --no-defaults -N -B -S '%s' -u\"$(id -un)\" siali -e \"%s\"", e2e_stack_path("mysql.sock"), q);
+}
+
+/* --- a minimal FastCGI client (FCGI_RESPONDER over a unix socket), for talking to a `siali
+ * serve` that has no nginx in front of it. */
+
+static void
+fcgi_record(char *out, size_t *n, int type, const void *content, size_t len)
+{
+	unsigned char h[8] = { 1, (unsigned char)type, 0, 1, (unsigned char)(len >> 8),
+		(unsigned char)len, 0, 0 };
+
+	memcpy(out + *n, h, 8);
+	memcpy(out + *n + 8, content, len);
+	*n += 8 + len;
+}
+
+static size_t
+fcgi_param(unsigned char *p, const char *name, const char *value)
+{
+	size_t nl = strlen(name), vl = strlen(value);
+
+	p[0] = (unsigned char)nl; /* names and values here are shorter than 128 bytes */
+	p[1] = (unsigned char)vl;
+	memcpy(p + 2, name, nl);
+	memcpy(p + 2 + nl, value, vl);
+	return 2 + nl + vl;
+}
+
+long
+fcgi_get(const char *sock, const char *uri, const char *authorization, char *body, size_t bodysz)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	unsigned char params[1024];
+	char req[2048], resp[65536];
+	size_t n = 0, pn = 0, got = 0, out = 0;
+	const unsigned char begin[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
+	long status = 200;
+	int fd;
+	ssize_t k;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	pn += fcgi_param(params + pn, "REQUEST_METHOD", "GET");
+	pn += fcgi_param(params + pn, "DOCUMENT_URI", uri);
+	pn += fcgi_param(params + pn, "REQUEST_URI", uri);
+	pn += fcgi_param(params + pn, "QUERY_STRING", "");
+	if (authorization != NULL)
+		pn += fcgi_param(params + pn, "HTTP_AUTHORIZATION", authorization);
+	fcgi_record(req, &n, 1, begin, 8);     /* BEGIN_REQUEST, role responder */
+	fcgi_record(req, &n, 4, params, pn);   /* PARAMS */
+	fcgi_record(req, &n, 4, "", 0);
+	fcgi_record(req, &n, 5, "", 0);        /* STDIN, empty */
+	if (write(fd, req, n) != (ssize_t)n) {
+		close(fd);
+		return -1;
+	}
+	while ((k = read(fd, resp + got, sizeof(resp) - got)) > 0)
+		got += (size_t)k;
+	close(fd);
+	/* Concatenate the STDOUT records, then split the CGI headers from the body. */
+	char *stdout_buf = malloc(got + 1);
+	for (size_t i = 0; i + 8 <= got;) {
+		size_t len = ((size_t)(unsigned char)resp[i + 4] << 8) | (unsigned char)resp[i + 5];
+		size_t pad = (unsigned char)resp[i + 6];
+		if (resp[i + 1] == 6 && i + 8 + len <= got) {
+			memcpy(stdout_buf + out, resp + i + 8, len);
+			out += len;
+		}
+		i += 8 + len + pad;
+	}
+	stdout_buf[out] = '\0';
+	const char *st = strstr(stdout_buf, "Status: ");
+	char *sep = strstr(stdout_buf, "\r\n\r\n");
+	if (st != NULL && (sep == NULL || st < sep))
+		status = strtol(st + 8, NULL, 10);
+	if (body != NULL && bodysz > 0)
+		snprintf(body, bodysz, "%s", sep != NULL ? sep + 4 : "");
+	free(stdout_buf);
+	return out > 0 ? status : -1;
 }

@@ -51,4 +51,8 @@ const char *e2e_bin(void);
 int e2e_sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *e2e_sql_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* GET uri straight from a FastCGI socket (no nginx); authorization is the header's value or NULL.
+ * Returns the HTTP status (-1 when the socket does not answer) and copies the body. */
+long fcgi_get(const char *sock, const char *uri, const char *authorization, char *body, size_t bodysz);
+
 #endif
