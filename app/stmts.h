@@ -14,26 +14,26 @@
 #define USER_COLS \
 	"u.id, u.username, COALESCE(u.email, ''), u.first_name, u.last_name, u.phone, u.avatar, " \
 	"u.allow_newsletters, u.custom_hotkeys, u.active_organization_id, " TS("u.date_joined") ", " \
-	TS("u.last_activity") ", ao.title, COALESCE(ow.email, '')"
+	TS("u.last_activity") ", ao.title, ao.created_by_email"
 #define USER_NCOLS 14
 #define USER_JOINS \
-	" LEFT JOIN organizations ao ON ao.id = u.active_organization_id" \
-	" LEFT JOIN users ow ON ow.id = ao.created_by"
+	" LEFT JOIN organizations ao ON ao.id = u.active_organization_id"
 /* Scopes a user to an organization through a live membership. */
 #define MEMBER_OF(org) \
 	" JOIN memberships m ON m.user_id = u.id AND m.organization_id = " org " AND m.deleted_at IS NULL"
 
 /* The auth gate reads the caller whole in its one round trip: user id, active organization,
  * whether the scheme is enabled there, ownership, whether last_activity is stale, then the user
- * object (USER_COLS from column AUTH_USER_COL), so whoami and friends need no second query. */
+ * object (USER_COLS from column AUTH_USER_COL), so whoami and friends need no second query.
+ * It joins as few tables as it can, since it runs on every request: users and organizations for
+ * a legacy key (kept on the user row), plus jwt_tokens for a bearer token. No memberships join
+ * is needed: users.active_organization_id always names an organization the user is a live
+ * member of (users_delete moves or clears it in the transaction that ends the membership). */
 #define AUTH_COLS(enabled) \
-	"u.id, u.active_organization_id, " enabled ", o.created_by = u.id, " \
+	"u.id, u.active_organization_id, " enabled ", ao.created_by = u.id, " \
 	"u.last_activity < UTC_TIMESTAMP(6) - INTERVAL 5 MINUTE, " USER_COLS
 #define AUTH_NCOLS (5 + USER_NCOLS)
 #define AUTH_USER_COL 5
-#define AUTH_JOINS \
-	"JOIN users u ON u.id = t.user_id JOIN organizations o ON o.id = u.active_organization_id " \
-	MEMBER_OF("o.id") USER_JOINS
 
 #define ORG_COLS \
 	"o.id, o.title, o.token, " TS("o.created_at") ", " TS("o.updated_at") ", o.contact_info, " \
@@ -43,10 +43,12 @@
 #define STMT_LIST(STMT) \
 	/* --- authentication (the hot path: one round trip per request) --- */ \
 	STMT(AUTH_LEGACY, 1, AUTH_NCOLS, \
-	    "SELECT " AUTH_COLS("o.legacy_api_tokens_enabled") " FROM api_tokens t " AUTH_JOINS \
-	    " WHERE t.token_key = ? AND u.is_active = 1") \
+	    "SELECT " AUTH_COLS("ao.legacy_api_tokens_enabled") " FROM users u " \
+	    "JOIN organizations ao ON ao.id = u.active_organization_id " \
+	    "WHERE u.api_key = ? AND u.is_active = 1") \
 	STMT(AUTH_JWT, 2, AUTH_NCOLS, \
-	    "SELECT " AUTH_COLS("o.api_tokens_enabled") " FROM jwt_tokens t " AUTH_JOINS \
+	    "SELECT " AUTH_COLS("ao.api_tokens_enabled") " FROM jwt_tokens t " \
+	    "JOIN users u ON u.id = t.user_id JOIN organizations ao ON ao.id = u.active_organization_id" \
 	    " WHERE t.jti = ? AND t.user_id = ? AND t.blacklisted_at IS NULL " \
 	    "AND t.expires_at > UNIX_TIMESTAMP() AND u.is_active = 1") \
 	STMT(USER_TOUCH, 1, 0, "UPDATE users SET last_activity = UTC_TIMESTAMP(6) WHERE id = ?") \
@@ -83,8 +85,9 @@
 	\
 	/* --- organizations and memberships --- */ \
 	STMT(ORG_INSERT, 4, 0, \
-	    "INSERT INTO organizations (title, token, created_by, legacy_api_tokens_enabled) " \
-	    "VALUES (?, ?, ?, ?)") \
+	    "INSERT INTO organizations (title, token, created_by, created_by_email, " \
+	    "legacy_api_tokens_enabled) SELECT ?, ?, u.id, COALESCE(u.email, ''), ? " \
+	    "FROM users u WHERE u.id = ?") \
 	STMT(ORG_FIRST, 0, 1, "SELECT id FROM organizations ORDER BY id LIMIT 1") \
 	STMT(ORGS_OF_USER, 1, 4, \
 	    "SELECT o.id, o.title, o.contact_info, " TS("o.created_at") " FROM organizations o " \
@@ -113,9 +116,9 @@
 	    "WHERE organization_id = ? AND user_id = ? AND deleted_at IS NULL") \
 	\
 	/* --- legacy API keys --- */ \
-	STMT(APITOKEN_OF_USER, 1, 1, "SELECT token_key FROM api_tokens WHERE user_id = ?") \
-	STMT(APITOKEN_INSERT, 2, 0, "INSERT INTO api_tokens (token_key, user_id) VALUES (?, ?)") \
-	STMT(APITOKEN_DELETE, 1, 0, "DELETE FROM api_tokens WHERE user_id = ?") \
+	STMT(APITOKEN_OF_USER, 1, 1, "SELECT api_key FROM users WHERE id = ? AND api_key IS NOT NULL") \
+	STMT(APITOKEN_SET, 2, 0, "UPDATE users SET api_key = ? WHERE id = ?") \
+	STMT(APITOKEN_DELETE, 1, 0, "UPDATE users SET api_key = NULL WHERE id = ?") \
 	\
 	/* --- personal access tokens (JWT refresh tokens) --- */ \
 	STMT(JWT_INSERT, 4, 0, \

@@ -27,7 +27,7 @@ tokens_legacy_key(struct req *r, int64_t user_id)
 		return NULL;
 	if (rc == 1)
 		return db_str(&row, 0);
-	if (rand_hex(key, 20) != 0 || db_exec(r, STMT_APITOKEN_INSERT, "si", key, user_id) < 0)
+	if (rand_hex(key, 20) != 0 || db_exec(r, STMT_APITOKEN_SET, "si", key, user_id) < 0)
 		return NULL;
 	return req_strdup(r, key);
 }
@@ -58,10 +58,7 @@ tokens_legacy_reset(struct req *r)
 
 	if (rand_hex(key, 20) != 0)
 		return req_fail(r, 500, "Internal server error.");
-	if (db_begin(r) != 0 ||
-	    db_exec(r, STMT_APITOKEN_DELETE, "i", r->who.user_id) < 0 ||
-	    db_exec(r, STMT_APITOKEN_INSERT, "si", key, r->who.user_id) < 0 ||
-	    db_commit(r) != 0)
+	if (db_exec(r, STMT_APITOKEN_SET, "si", key, r->who.user_id) < 0)
 		return req_fail_db(r);
 	return reply_json(r, 201, token_obj("token", key));
 }

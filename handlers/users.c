@@ -180,14 +180,14 @@ create_user(struct req *r, const char *username, const char *email, const char *
 	uid = db_insert_id();
 	if (org_title != NULL) {
 		if (rand_hex(invite, 20) != 0 ||
-		    db_exec(r, STMT_ORG_INSERT, "ssib", org_title, invite, uid, cfg.legacy_tokens) < 0)
+		    db_exec(r, STMT_ORG_INSERT, "ssbi", org_title, invite, cfg.legacy_tokens, uid) != 1)
 			return -1;
 		org_id = db_insert_id();
 	}
 	if (db_exec(r, STMT_MEMBERSHIP_INSERT, "ii", org_id, uid) < 0 ||
 	    db_exec(r, STMT_USER_SET_ACTIVE_ORG, "ii", org_id, uid) < 0 ||
 	    rand_hex(token, 20) != 0 ||
-	    db_exec(r, STMT_APITOKEN_INSERT, "si", token, uid) < 0)
+	    db_exec(r, STMT_APITOKEN_SET, "si", token, uid) < 0)
 		return -1;
 	return uid;
 }

@@ -7,6 +7,8 @@ CREATE TABLE organizations (
 	token VARCHAR(64) NOT NULL,                       -- invite token
 	contact_info VARCHAR(254) NULL,
 	created_by BIGINT NULL,
+	created_by_email VARCHAR(254) NOT NULL DEFAULT '', -- shown as active_organization_meta.email;
+	                                                  -- emails cannot change, so the copy cannot go stale
 	legacy_api_tokens_enabled TINYINT(1) NOT NULL DEFAULT 1,
 	api_tokens_enabled TINYINT(1) NOT NULL DEFAULT 1,
 	api_token_ttl_days INT NOT NULL DEFAULT 73000,   -- 200 years, as Label Studio
@@ -20,6 +22,9 @@ CREATE TABLE users (
 	username VARCHAR(256) NOT NULL,
 	email VARCHAR(254) NULL,                          -- NULL when none: unique when present
 	password VARCHAR(256) NOT NULL DEFAULT '',        -- argon2id (or a migrated Django pbkdf2 hash)
+	-- The legacy API key (DRF TokenAuthentication: one per user, 40 hex characters), on the user
+	-- row so that a Token or X-Api-Key request reads two tables, users and organizations.
+	api_key CHAR(40) CHARACTER SET ascii COLLATE ascii_bin NULL,
 	first_name VARCHAR(256) NOT NULL DEFAULT '',
 	last_name VARCHAR(256) NOT NULL DEFAULT '',
 	phone VARCHAR(256) NOT NULL DEFAULT '',
@@ -33,6 +38,7 @@ CREATE TABLE users (
 	last_activity DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
 	UNIQUE KEY users_username (username),
 	UNIQUE KEY users_email (email),
+	UNIQUE KEY users_api_key (api_key),
 	KEY users_active_org (active_organization_id),
 	CONSTRAINT users_active_org_fk FOREIGN KEY (active_organization_id) REFERENCES organizations (id) ON DELETE SET NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
@@ -50,15 +56,6 @@ CREATE TABLE memberships (
 	KEY memberships_user (user_id),
 	CONSTRAINT memberships_org_fk FOREIGN KEY (organization_id) REFERENCES organizations (id) ON DELETE CASCADE,
 	CONSTRAINT memberships_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
-
--- Legacy API keys (DRF TokenAuthentication): one per user, 40 hex characters.
-CREATE TABLE api_tokens (
-	token_key CHAR(40) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
-	user_id BIGINT NOT NULL,
-	created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
-	UNIQUE KEY api_tokens_user (user_id),
-	CONSTRAINT api_tokens_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- Personal access tokens (JWT refresh tokens). Only header.payload is kept: the signature never

@@ -18,7 +18,8 @@
 #   BENCH_DURATION=10s    wrk run per target          BENCH_WARMUP=3s   warm-up per target (0: none)
 #   BENCH_CONNECTIONS=64  wrk connections             BENCH_THREADS=2   wrk threads
 #   BENCH_ROUNDS=1        rounds over the 3 targets; the best run of each target is reported
-#   BENCH_DIR=var/bench   BENCH_PORT=28080  BENCH_HELLO_PORT=28081   SIALI_BIN=build/siali
+#   BENCH_DIR=var/bench (from the repo root)   BENCH_PORT=28080   BENCH_HELLO_PORT=28081
+#   SIALI_BIN=build/siali the binary to measure
 #   BENCH_KEEP=1          leave both stacks running at the end (stop: tests/stack.sh stop var/bench,
 #                         then kill the pids in var/bench/hello.pid and var/bench/hello-nginx/nginx.pid)
 #
@@ -27,6 +28,7 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=$(realpath -m "${SIALI_BIN:-$SRC/build/siali}")
 cd "$SRC"
 
 DURATION=${BENCH_DURATION:-10s}
@@ -36,7 +38,6 @@ THREADS=${BENCH_THREADS:-2}
 ROUNDS=${BENCH_ROUNDS:-1}
 PORT=${BENCH_PORT:-28080}
 HPORT=${BENCH_HELLO_PORT:-28081}
-BIN=$(realpath -m "${SIALI_BIN:-build/siali}")
 mkdir -p "${BENCH_DIR:-var/bench}" build/bench
 DIR=$(cd "${BENCH_DIR:-var/bench}" && pwd)
 HN=$DIR/hello-nginx
@@ -48,7 +49,15 @@ CONF=$DIR/siali.conf
 say() { printf '%s\n' "$*" >&2; }
 die() { say "bench.sh: $*"; exit 2; }
 
-for tool in wrk nginx curl cc mariadbd; do
+# One run at a time per directory: a second one would stop the first one's stack. (The daemons
+# started below do not inherit the lock: it goes when this script does.)
+exec 9>"$DIR/bench.lock"
+if ! flock -n 9; then
+	say "another bench.sh is running on $DIR: waiting for it (lock $DIR/bench.lock)"
+	flock -w 1800 9 || die "gave up waiting for the other bench.sh"
+fi
+
+for tool in wrk nginx curl cc mariadbd flock; do
 	command -v "$tool" >/dev/null || die "$tool is missing: run \`make deps\`"
 done
 [ -x "$BIN" ] || die "$BIN is not built: run \`make build\` (or \`make bench\`)"
@@ -101,8 +110,14 @@ wait_for() { # seconds description command...
 stop_pidfile "$HN/nginx.pid"
 stop_pidfile "$DIR/hello.pid"
 tests/stack.sh stop "$DIR"
+# Only this run's results and logs (siali logs a line per request: tens of MB per run).
+rm -f "$OUT".*
+for f in "$DIR/serve.log" "$DIR/worker.log" "$DIR/nginx/access.log" "$DIR/nginx/error.log" \
+	"$HN/access.log" "$HN/error.log"; do
+	if [ -e "$f" ]; then : >"$f"; fi
+done
 say "starting the siali stack under $DIR (port $PORT)"
-tests/stack.sh start "$DIR" "$PORT" "$BIN"
+tests/stack.sh start "$DIR" "$PORT" "$BIN" 9>&-
 export SIALI_CONFIG=$CONF
 WORKERS=$("$BIN" check-config -v 2>/dev/null | sed -n 's/^workers *= *//p')
 [[ "$WORKERS" =~ ^[0-9]+$ ]] && [ "$WORKERS" -gt 0 ] || die "cannot read siali's worker count"
@@ -115,7 +130,7 @@ TOKEN=$(printf '%s' "$acct" | sed -n 's/.*"token" *: *"\([0-9a-fA-F]\{40\}\)".*/
 # --- the ceiling: hello-world pool + an nginx from the same config --------------------------------
 
 cc -O2 -Wall -Wextra -Werror -o "$HELLO" tests/bench/hello.c -lfcgi || die "cannot build hello.c"
-setsid "$HELLO" "$HSOCK" "$WORKERS" </dev/null >"$DIR/hello.log" 2>&1 &
+setsid "$HELLO" "$HSOCK" "$WORKERS" </dev/null >"$DIR/hello.log" 2>&1 9>&- &
 echo $! >"$DIR/hello.pid"
 wait_for 10 "the hello-world pool" test -S "$HSOCK"
 
@@ -134,7 +149,7 @@ if ! diff <(sed -e '/^#/d' -e "s|$HN|PREFIX|g" -e "s|$HSOCK|SOCKET|g" -e "s|:$HP
 	die "the two nginx configs differ beyond socket, port and prefix"
 fi
 nginx -p "$HN" -c "$HN/nginx.conf" -e "$HN/error.log" -t -q || die "hello nginx: config test failed"
-nginx -p "$HN" -c "$HN/nginx.conf" -e "$HN/error.log"
+nginx -p "$HN" -c "$HN/nginx.conf" -e "$HN/error.log" 9>&-
 wait_for 10 "the hello nginx" curl -fsS "http://127.0.0.1:$HPORT/health"
 
 # --- the targets ----------------------------------------------------------------------------------
@@ -170,6 +185,21 @@ for n in "${NAMES[@]}"; do
 		die "${LABEL[$n]} answers $got: $(head -c 300 "$OUT.check")"
 	fi
 done
+
+# The stacks are idle now: whatever CPU is in use belongs to someone else and skews the figures.
+cpu_busy() { # percent of CPU time not idle over one second
+	local a b
+	a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+	sleep 1
+	b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+	echo "$a $b" | awk '{ busy = $3 - $1; idle = $4 - $2; printf "%d", (busy + idle > 0) ? 100 * busy / (busy + idle) : 0 }'
+}
+busy=$(cpu_busy)
+if [ "$busy" -gt 15 ]; then
+	say ""
+	say "WARNING: ${busy}% of the CPU is busy before the benchmark starts: other work is running, the"
+	say "figures will be low and noisy (BENCH_ROUNDS=3 keeps the best of three runs of each target)"
+fi
 
 cat >&2 <<EOF
 
@@ -233,7 +263,7 @@ for n in "${NAMES[@]}"; do
 		if awk -v r="$ratio" -v t="${TARGET[$n]}" 'BEGIN { exit !(r >= t) }'; then verdict=PASS; else verdict=BELOW; fi
 	fi
 	if [ "${NON2XX[$n]}" != 0 ] || [ "${SOCKERR[$n]}" != 0 ]; then
-		verdict="$verdict, ERRORS: ${NON2XX[$n]} non-2xx, ${SOCKERR[$n]} socket errors"
+		verdict="INVALID: ${NON2XX[$n]} non-2xx, ${SOCKERR[$n]} socket errors"
 	fi
 	printf '%-36s %10.0f %9s %9s %7s %8s  %s\n' "${LABEL[$n]}" "${RPS[$n]}" "${P50[$n]}" "${P99[$n]}" \
 		"$ratio" "$target" "$verdict"

@@ -193,7 +193,7 @@ e2e_unique(void)
 int
 e2e_sh(const char *fmt, ...)
 {
-	char cmd[4096];
+	char cmd[8192];
 	va_list ap;
 	int rc;
 
@@ -238,7 +238,7 @@ e2e_user(const char *username, const char *new_org, long long *id)
 char *
 e2e_out(const char *fmt, ...)
 {
-	char cmd[4096];
+	char cmd[8192];
 	struct buf b = { NULL, 0 };
 	char chunk[4096];
 	size_t n;
@@ -265,28 +265,39 @@ e2e_bin(void)
 	return bin != NULL ? bin : "build-asan/siali";
 }
 
+/* The mariadb client as the superuser over the stack's socket, for the query in q. */
+static void
+sql_command(char *cmd, size_t cmdsz, const char *flags, const char *fmt, va_list ap)
+{
+	char q[3000];
+
+	vsnprintf(q, sizeof(q), fmt, ap);
+	snprintf(cmd, cmdsz, "mariadb --no-defaults %s -S '%s' -u\"$(id -un)\" siali -e \"%s\"", flags,
+	    e2e_stack_path("mysql.sock"), q);
+}
+
 int
 e2e_sql(const char *fmt, ...)
 {
-	char q[3000];
+	char cmd[8192];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
+	sql_command(cmd, sizeof(cmd), "", fmt, ap);
 	va_end(ap);
-	return e2e_sh("mariadb --no-defaults -S '%s' -u\"$(id -un)\" siali -e \"%s\"", e2e_stack_path("mysql.sock"), q);
+	return e2e_sh("%s", cmd);
 }
 
 char *
 e2e_sql_out(const char *fmt, ...)
 {
-	char q[3000];
+	char cmd[8192];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
+	sql_command(cmd, sizeof(cmd), "-N -B", fmt, ap);
 	va_end(ap);
-	return e2e_out("mariadb --no-defaults -N -B -S '%s' -u\"$(id -un)\" siali -e \"%s\"", e2e_stack_path("mysql.sock"), q);
+	return e2e_out("%s", cmd);
 }
 
 /* --- a minimal FastCGI client (FCGI_RESPONDER over a unix socket), for talking to a `siali
