@@ -8,6 +8,11 @@
 #ifndef SIALI_STMTS_H
 #define SIALI_STMTS_H
 
+#include "stmts_shared.h"
+#include "stmts_projects.h"
+#include "stmts_tasks.h"
+#include "stmts_annotations.h"
+
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%fZ')"
 
 /* The user object: 14 columns, read by user_from_row (handlers/users.c). */
@@ -163,7 +168,10 @@
 	/* --- migrations --- */ \
 	STMT(MIGRATIONS_APPLIED, 0, 2, "SELECT version, checksum FROM schema_migrations ORDER BY version") \
 	STMT(MIGRATION_RECORD, 3, 0, \
-	    "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)")
+	    "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)") \
+	\
+	/* --- the labeling resources, one list per module --- */ \
+	STMT_LIST_SHARED(STMT) STMT_LIST_PROJECTS(STMT) STMT_LIST_TASKS(STMT) STMT_LIST_ANNOTATIONS(STMT)
 
 #define STMT_ENUM(id, np, nc, sql) STMT_##id,
 enum stmt_id { STMT_LIST(STMT_ENUM) STMT__COUNT };

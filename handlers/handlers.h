@@ -47,4 +47,57 @@ int tokens_settings_set(struct req *r);     /* 200, 400, 403 */
 /* Returns the user's legacy key, creating one when missing (arena-owned), or NULL on error. */
 const char *tokens_legacy_key(struct req *r, int64_t user_id);
 
+/* projects.c */
+int projects_list(struct req *r);           /* 200 */
+int projects_create(struct req *r);         /* 201, 400 */
+int projects_counts(struct req *r);         /* 200 */
+int projects_validate_config(struct req *r); /* 204, 400 {"label_config": [...]} (no auth) */
+int projects_get(struct req *r);            /* 200, 404 */
+int projects_patch(struct req *r);          /* 200, 400, 404 */
+int projects_delete(struct req *r);         /* 204, 404 */
+int projects_validate(struct req *r);       /* 200, 400, 404 (strict check against the data) */
+int projects_summary(struct req *r);        /* 200, 404 */
+int projects_summary_reset(struct req *r);  /* 200, 404 (recomputes the counters) */
+int projects_sample_task(struct req *r);    /* 200, 400, 404 */
+int projects_model_versions(struct req *r); /* 200, 404 */
+int projects_model_versions_delete(struct req *r); /* 200, 400, 404 */
+int projects_annotators(struct req *r);     /* 200, 404 */
+
+/* tasks.c */
+int tasks_list(struct req *r);              /* 200, 400, 404 */
+int tasks_create(struct req *r);            /* 201, 400, 404 */
+int tasks_get(struct req *r);               /* 200, 404 */
+int tasks_patch(struct req *r);             /* 200, 400, 404 */
+int tasks_delete(struct req *r);            /* 204, 404 */
+int projects_tasks_list(struct req *r);     /* 200, 404 */
+int projects_tasks_create(struct req *r);   /* 201, 400, 404 */
+int projects_tasks_delete(struct req *r);   /* 204, 404 */
+int projects_next(struct req *r);           /* 200, 404 */
+
+/* import.c */
+int import_tasks(struct req *r);            /* 201, 400, 404, 415 */
+
+/* annotations.c */
+int annotations_list(struct req *r);        /* 200, 404 */
+int annotations_create(struct req *r);      /* 201, 400, 404 */
+int annotations_get(struct req *r);         /* 200, 404 */
+int annotations_patch(struct req *r);       /* 200, 400, 404 */
+int annotations_delete(struct req *r);      /* 204, 404 */
+int annotations_to_draft(struct req *r);    /* 201, 404 */
+
+/* drafts.c */
+int drafts_list(struct req *r);             /* 200, 404 */
+int drafts_create(struct req *r);           /* 201, 400, 404 */
+int drafts_get(struct req *r);              /* 200, 404 */
+int drafts_patch(struct req *r);            /* 200, 400, 404 */
+int drafts_delete(struct req *r);           /* 204, 404 */
+
+/* predictions.c */
+int predictions_list(struct req *r);        /* 200, 400 */
+int predictions_create(struct req *r);      /* 201, 400, 404 */
+int predictions_get(struct req *r);         /* 200, 404 */
+int predictions_patch(struct req *r);       /* 200, 400, 404 */
+int predictions_delete(struct req *r);      /* 204, 404 */
+int predictions_import(struct req *r);      /* 201, 400, 404 */
+
 #endif

@@ -1,0 +1,9 @@
+/* import.c — placeholder until its module is written: every route answers 404 like an unbuilt path. */
+#include "handlers.h"
+#include "reply.h"
+
+int
+import_tasks(struct req *r)
+{
+	return req_fail(r, 404, "Not found.");
+}

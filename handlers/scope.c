@@ -1,0 +1,74 @@
+/* scope.c — org-scoped lookups of projects and tasks, and the project's parsed config. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "labelconfig.h"
+#include "log.h"
+#include "shared.h"
+
+static void
+ref_from_row(struct project_ref *ref, const struct db_row *row)
+{
+	ref->id = db_int(row, 0);
+	ref->organization_id = db_int(row, 1);
+	ref->title = db_str(row, 2);
+	ref->label_config = db_str(row, 3);
+	ref->maximum_annotations = (int)db_int(row, 4);
+	ref->sampling = db_str(row, 5);
+	ref->skip_queue = db_str(row, 6);
+	ref->show_ground_truth_first = (int)db_int(row, 7);
+	ref->show_overlap_first = (int)db_int(row, 8);
+	ref->overlap_cohort_percentage = (int)db_int(row, 9);
+	ref->model_version = db_str(row, 10);
+}
+
+static int
+scope_lookup(struct req *r, enum stmt_id id, int64_t key, struct project_ref *ref)
+{
+	struct db_row row;
+	int rc;
+
+	memset(ref, 0, sizeof(*ref));
+	if (key <= 0 || r->who.org_id <= 0)
+		return 0;
+	rc = db_row(r, &row, id, "ii", key, r->who.org_id);
+	if (rc == 1)
+		ref_from_row(ref, &row);
+	return rc;
+}
+
+int
+scope_project(struct req *r, int64_t id, struct project_ref *ref)
+{
+	return scope_lookup(r, STMT_SCOPE_PROJECT, id, ref);
+}
+
+int
+scope_task(struct req *r, int64_t task_id, struct project_ref *ref)
+{
+	return scope_lookup(r, STMT_SCOPE_TASK, task_id, ref);
+}
+
+static void
+config_free(void *c)
+{
+	lc_free(c);
+}
+
+const struct labelconfig *
+scope_config(struct req *r, const struct project_ref *ref)
+{
+	char err[512];
+	struct labelconfig *c;
+
+	if (ref->label_config == NULL)
+		return NULL;
+	c = lc_parse(ref->label_config, strlen(ref->label_config), err, sizeof(err));
+	if (c == NULL) {
+		log_error("project %lld: stored label_config does not parse: %s", (long long)ref->id, err);
+		return NULL;
+	}
+	req_defer(r, config_free, c);
+	return c;
+}

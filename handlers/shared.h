@@ -1,0 +1,85 @@
+/* shared.h — what the labeling resources (projects, tasks, annotations, drafts, predictions,
+ * import) share: org-scoped lookups of a project or a task, the project's parsed labeling config,
+ * the counters that move with every write, and label usage.
+ *
+ * Scope. Every lookup by id goes through the caller's active organization: an object of another
+ * organization is "not found" (the caller answers 404), never "forbidden".
+ *
+ * Counters and usage are moved inside the caller's transaction (db_begin ... db_commit), after the
+ * write that changes them, so they cannot drift: a failed write rolls them back with it. Lock
+ * order, to keep deadlocks away: task rows first, then the project row, then label_usage rows.
+ */
+#ifndef SIALI_SHARED_H
+#define SIALI_SHARED_H
+#include <stdint.h>
+#include "req.h"
+
+struct json_object;
+struct labelconfig;
+
+/* The fields of a project that other resources need. Strings are arena-owned. */
+struct project_ref {
+	int64_t id;
+	int64_t organization_id;
+	const char *title;
+	const char *label_config;
+	int maximum_annotations;
+	const char *sampling;               /* "Sequential sampling", "Uniform sampling", ... */
+	const char *skip_queue;             /* REQUEUE_FOR_ME, REQUEUE_FOR_OTHERS, IGNORE_SKIPPED */
+	int show_ground_truth_first;
+	int show_overlap_first;
+	int overlap_cohort_percentage;
+	const char *model_version;          /* "" when none */
+};
+
+/* 1 found (ref filled), 0 not found or another organization's, -1 database error. */
+int scope_project(struct req *r, int64_t id, struct project_ref *ref);
+/* The task's project along with it: 1, 0 or -1 as above. */
+int scope_task(struct req *r, int64_t task_id, struct project_ref *ref);
+
+/* The project's labeling config, parsed once per request (freed at req_end). NULL only when the
+ * stored config no longer parses (a config stored before a rule changed): callers then skip
+ * config checks, as nothing else can be done about it. */
+const struct labelconfig *scope_config(struct req *r, const struct project_ref *ref);
+
+/* --- counters (stats.c) --- */
+
+/* How much a write moves a project's counters. */
+struct stats_delta {
+	int64_t tasks, annotations, skipped, ground_truth, useful, with_annotations, finished,
+	    predictions;
+};
+
+/* Recomputes one task's counters from its own annotations and predictions (an indexed read of
+ * that task's rows), stores them, and moves its project's counters by the difference. Call it in
+ * the transaction, after the annotation/prediction write. 0, or -1 (database error). */
+int stats_task_refresh(struct req *r, int64_t task_id);
+/* Before deleting one task: takes its counters off the project and its annotations' and drafts'
+ * labels off label_usage. 0, or -1. */
+int stats_task_remove(struct req *r, int64_t task_id);
+/* After deleting every task of a project: zeroes the counters and clears label_usage. 0 / -1. */
+int stats_project_clear(struct req *r, int64_t project_id);
+/* Adds d to the project's counters (bulk writes that counted what they wrote). 0, or -1. */
+int stats_project_add(struct req *r, int64_t project_id, const struct stats_delta *d);
+/* The contribution of one task with these counters to its project's (for bulk writes). */
+void stats_task_delta(struct stats_delta *d, int64_t total, int64_t cancelled, int64_t gt,
+    int64_t predictions, int is_labeled);
+/* is_labeled by the rule of sql/0003_projects.sql. */
+int stats_is_labeled(int64_t total, int64_t cancelled, int overlap, const char *skip_queue);
+/* After maximum_annotations or skip_queue changed: sets every task's overlap, re-derives
+ * is_labeled and the project's finished_task_number. 0, or -1. */
+int stats_project_overlap(struct req *r, int64_t project_id, int overlap, const char *skip_queue);
+
+/* --- label usage (stats.c) --- */
+
+/* An accumulator of label_usage changes: add results with a sign (+1 written, -1 removed), then
+ * flush them in one upsert per distinct (from_name, to_name, type, label). Arena-owned. */
+struct usage;
+struct usage *usage_new(struct req *r, int64_t project_id);
+/* result: a JSON array of result items (anything else adds nothing). draft: counts as a draft. */
+void usage_add(struct usage *u, struct json_object *result, int sign, int draft);
+/* The same for a result kept as JSON text (as stored). */
+void usage_add_text(struct usage *u, const char *result_json, int sign, int draft);
+int usage_flush(struct req *r, struct usage *u);
+
+#endif
