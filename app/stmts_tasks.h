@@ -1,7 +1,182 @@
-/* stmts_annotations.h — the statements of handlers/tasks.c and import.c (see stmts.h for the form). */
+/* stmts_tasks.h — the statements of handlers/tasks.c and import.c (see stmts.h for the form).
+ *
+ * Task lists use a deferred join: the page's ids come from the (project_id, id) index alone, then
+ * only those rows are read. `include=` picks one of three fixed variants (ids only, no data, all).
+ * Annotations, predictions and drafts of a page are read by task-id range on their (task_id, id)
+ * indexes (a page ordered by id is a contiguous id range of its project).
+ *
+ * Bulk inserts carry several rows per statement. db.c binds at most 32 parameters, so a batch
+ * statement holds as many rows as fit (TASK_BATCH, ANN_BATCH, PRED_BATCH); the remainder goes
+ * through the one-row form. */
 #ifndef SIALI_STMTS_TASKS_H
 #define SIALI_STMTS_TASKS_H
 
-#define STMT_LIST_TASKS(STMT)
+/* The task row (14 columns); data_expr lets a variant skip reading the data blob. */
+#define TASK_COLS(data_expr) \
+	"t.id, " data_expr ", t.meta, " TS("t.created_at") ", " TS("t.updated_at") ", t.updated_by, " \
+	"t.inner_id, t.is_labeled, t.overlap, t.total_annotations, t.cancelled_annotations, " \
+	"t.total_predictions, t.project_id, t.file_upload_id"
+#define TASK_NCOLS 14
+
+/* An annotation with its author (25 columns). */
+#define ANN_COLS \
+	"a.id, a.result, a.completed_by, a.was_cancelled, a.ground_truth, " TS("a.created_at") ", " \
+	TS("a.updated_at") ", " TS("a.draft_created_at") ", a.lead_time, a.import_id, a.last_action, " \
+	"a.task_id, a.project_id, a.updated_by, a.parent_prediction, a.parent_annotation, " \
+	"a.last_created_by, a.unique_id, a.bulk_created, " \
+	"TIMESTAMPDIFF(SECOND, a.created_at, UTC_TIMESTAMP(6)), u.first_name, u.last_name, " \
+	"COALESCE(u.email, ''), u.avatar, u.username"
+#define ANN_NCOLS 25
+
+/* A prediction (14 columns). */
+#define PRED_COLS \
+	"p.id, p.result, p.score, p.model_version, p.model_id, p.model_run_id, p.cluster, " \
+	"p.neighbors, p.mislabeling, p.task_id, p.project_id, " TS("p.created_at") ", " \
+	TS("p.updated_at") ", TIMESTAMPDIFF(SECOND, p.created_at, UTC_TIMESTAMP(6))"
+#define PRED_NCOLS 14
+
+/* A draft with its author (14 columns). */
+#define DRAFT_COLS \
+	"d.id, d.user_id, d.result, d.lead_time, d.task_id, d.annotation_id, d.was_postponed, " \
+	"d.import_id, " TS("d.created_at") ", " TS("d.updated_at") ", " \
+	"TIMESTAMPDIFF(SECOND, d.created_at, UTC_TIMESTAMP(6)), u.first_name, u.last_name, " \
+	"COALESCE(u.email, '')"
+#define DRAFT_NCOLS 14
+
+/* A page's ids by OFFSET on the (project_id, id) index (forced: the optimizer prefers
+ * (project_id, inner_id) and a filesort); params project, size, offset. */
+#define TASK_PAGE_IDS_SQL \
+	"SELECT id FROM tasks FORCE INDEX (tasks_project) WHERE project_id = ? ORDER BY id LIMIT ? OFFSET ?"
+/* The same page when the project's inner ids have no gap (no task was ever deleted: task_number
+ * = next_inner_id - 1): inner ids follow ids (both are handed out under the project row lock), so
+ * page k is the inner-id range after k * size, found without scanning; params project, offset,
+ * size. */
+#define TASK_PAGE_IDS_INNER_SQL \
+	"SELECT id FROM tasks WHERE project_id = ? AND inner_id > ? ORDER BY inner_id LIMIT ?"
+
+/* Rows per bulk statement (5, 8 and 5 parameters a row; at most 32 parameters a statement). */
+#define TASK_BATCH 6
+#define ANN_BATCH 4
+#define PRED_BATCH 6
+#define TASK_ROW "(?, ?, ?, ?, ?)"
+#define ANN_ROW "(?, ?, ?, ?, ?, ?, ?, ?, 'imported')"
+#define PRED_ROW "(?, ?, ?, ?, ?)"
+#define ROWS4(x) x ", " x ", " x ", " x
+#define ROWS6(x) ROWS4(x) ", " x ", " x
+#define TASK_INSERT_HEAD "INSERT INTO tasks (project_id, overlap, inner_id, data, meta) VALUES "
+#define ANN_INSERT_HEAD \
+	"INSERT INTO annotations (project_id, task_id, completed_by, result, was_cancelled, " \
+	"ground_truth, lead_time, import_id, last_action) VALUES "
+#define PRED_INSERT_HEAD \
+	"INSERT INTO predictions (project_id, task_id, result, score, model_version) VALUES "
+
+#define STMT_LIST_TASKS(STMT) \
+	/* --- task lists --- */ \
+	STMT(TASK_PAGE_IDS, 3, 1, TASK_PAGE_IDS_SQL) \
+	STMT(TASK_PAGE, 3, TASK_NCOLS, \
+	    "SELECT " TASK_COLS("t.data") " FROM (" TASK_PAGE_IDS_SQL ") k " \
+	    "JOIN tasks t ON t.id = k.id ORDER BY t.id") \
+	STMT(TASK_PAGE_NODATA, 3, TASK_NCOLS, \
+	    "SELECT " TASK_COLS("NULL") " FROM (" TASK_PAGE_IDS_SQL ") k " \
+	    "JOIN tasks t ON t.id = k.id ORDER BY t.id") \
+	STMT(TASK_PAGE_IDS_INNER, 3, 1, TASK_PAGE_IDS_INNER_SQL) \
+	STMT(TASK_PAGE_INNER, 3, TASK_NCOLS, \
+	    "SELECT " TASK_COLS("t.data") " FROM (" TASK_PAGE_IDS_INNER_SQL ") k " \
+	    "JOIN tasks t ON t.id = k.id ORDER BY t.id") \
+	STMT(TASK_PAGE_NODATA_INNER, 3, TASK_NCOLS, \
+	    "SELECT " TASK_COLS("NULL") " FROM (" TASK_PAGE_IDS_INNER_SQL ") k " \
+	    "JOIN tasks t ON t.id = k.id ORDER BY t.id") \
+	STMT(TASK_PAGE_RECENT, 3, TASK_NCOLS, \
+	    "SELECT " TASK_COLS("t.data") " FROM (SELECT id, updated_at FROM tasks WHERE project_id = ? " \
+	    "ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?) k JOIN tasks t ON t.id = k.id " \
+	    "ORDER BY k.updated_at DESC, k.id DESC") \
+	STMT(TASK_TOTALS, 1, 4, \
+	    "SELECT task_number, total_annotations_number, total_predictions_number, " \
+	    "next_inner_id - 1 = task_number FROM projects WHERE id = ?") \
+	STMT(TASK_ANNS, 3, ANN_NCOLS, \
+	    "SELECT " ANN_COLS " FROM annotations a LEFT JOIN users u ON u.id = a.completed_by " \
+	    "WHERE a.task_id BETWEEN ? AND ? AND a.project_id = ? ORDER BY a.task_id, a.id") \
+	STMT(TASK_PREDS, 3, PRED_NCOLS, \
+	    "SELECT " PRED_COLS " FROM predictions p " \
+	    "WHERE p.task_id BETWEEN ? AND ? AND p.project_id = ? ORDER BY p.task_id, p.id") \
+	STMT(TASK_DRAFTS, 4, DRAFT_NCOLS, \
+	    "SELECT " DRAFT_COLS " FROM drafts d LEFT JOIN users u ON u.id = d.user_id " \
+	    "WHERE d.task_id BETWEEN ? AND ? AND d.project_id = ? AND d.user_id = ? " \
+	    "ORDER BY d.task_id, d.id") \
+	\
+	/* --- one task --- */ \
+	STMT(TASK_GET, 1, TASK_NCOLS, "SELECT " TASK_COLS("t.data") " FROM tasks t WHERE t.id = ?") \
+	STMT(TASK_GET_LOCK, 1, TASK_NCOLS, \
+	    "SELECT " TASK_COLS("t.data") " FROM tasks t WHERE t.id = ? FOR UPDATE") \
+	STMT(TASK_INSERT, 6, 0, \
+	    "INSERT INTO tasks (project_id, overlap, inner_id, data, meta, updated_by) " \
+	    "VALUES (?, ?, ?, ?, ?, ?)") \
+	STMT(TASK_UPDATE, 5, 0, \
+	    "UPDATE tasks SET data = ?, meta = ?, is_labeled = ?, updated_by = ? WHERE id = ?") \
+	STMT(TASK_DELETE, 1, 0, "DELETE FROM tasks WHERE id = ?") \
+	STMT(TASK_DELETE_ALL, 1, 0, "DELETE FROM tasks WHERE project_id = ?") \
+	STMT(TASK_PROJECT_LOCK, 1, 4, \
+	    "SELECT next_inner_id, data_columns, maximum_annotations, skip_queue FROM projects " \
+	    "WHERE id = ? FOR UPDATE") \
+	STMT(TASK_INNER_RESERVE, 2, 0, \
+	    "UPDATE projects SET next_inner_id = next_inner_id + ? WHERE id = ?") \
+	STMT(TASK_DATA_COLUMNS_SET, 2, 0, "UPDATE projects SET data_columns = ? WHERE id = ?") \
+	\
+	/* --- the JSON import --- */ \
+	STMT(IMPORT_TASKS, 5 * TASK_BATCH, 0, TASK_INSERT_HEAD ROWS6(TASK_ROW)) \
+	STMT(IMPORT_TASK, 5, 0, TASK_INSERT_HEAD TASK_ROW) \
+	STMT(IMPORT_ANNS, 8 * ANN_BATCH, 0, ANN_INSERT_HEAD ROWS4(ANN_ROW)) \
+	STMT(IMPORT_ANN, 8, 0, ANN_INSERT_HEAD ANN_ROW) \
+	STMT(IMPORT_PREDS, 5 * PRED_BATCH, 0, PRED_INSERT_HEAD ROWS6(PRED_ROW)) \
+	STMT(IMPORT_PRED, 5, 0, PRED_INSERT_HEAD PRED_ROW) \
+	STMT(IMPORT_TASK_IDS, 3, 1, \
+	    "SELECT id FROM tasks WHERE project_id = ? AND inner_id >= ? AND inner_id < ? " \
+	    "ORDER BY inner_id") \
+	STMT(IMPORT_ANN_COUNTERS, 4, 0, \
+	    "UPDATE tasks t JOIN (SELECT task_id, SUM(was_cancelled = 0) n, SUM(was_cancelled = 1) c, " \
+	    "SUM(ground_truth = 1 AND was_cancelled = 0) g FROM annotations " \
+	    "WHERE task_id BETWEEN ? AND ? AND project_id = ? GROUP BY task_id) a ON a.task_id = t.id " \
+	    "SET t.total_annotations = a.n, t.cancelled_annotations = a.c, " \
+	    "t.ground_truth_annotations = a.g, " \
+	    "t.is_labeled = (a.n + IF(? = 'IGNORE_SKIPPED', a.c, 0)) >= GREATEST(t.overlap, 1)") \
+	STMT(IMPORT_PRED_COUNTERS, 3, 0, \
+	    "UPDATE tasks t JOIN (SELECT task_id, COUNT(*) n FROM predictions " \
+	    "WHERE task_id BETWEEN ? AND ? AND project_id = ? GROUP BY task_id) p ON p.task_id = t.id " \
+	    "SET t.total_predictions = p.n") \
+	STMT(IMPORT_MODEL_VERSION, 2, 0, \
+	    "UPDATE projects SET model_version = ? WHERE id = ? " \
+	    "AND (model_version IS NULL OR model_version = '')") \
+	STMT(IMPORT_MEMBER_ID, 2, 1, "SELECT u.id FROM users u" MEMBER_OF("?") " WHERE u.id = ?") \
+	STMT(IMPORT_MEMBER_EMAIL, 2, 1, "SELECT u.id FROM users u" MEMBER_OF("?") " WHERE u.email = ?") \
+	\
+	/* --- the labeling stream --- */ \
+	STMT(NEXT_MY_LOCK, 3, 1, \
+	    "SELECT l.task_id FROM task_locks l JOIN tasks t ON t.id = l.task_id " \
+	    "WHERE l.project_id = ? AND l.user_id = ? AND l.expire_at > UTC_TIMESTAMP(6) " \
+	    "AND t.is_labeled = 0 AND NOT EXISTS (SELECT 1 FROM annotations a " \
+	    "WHERE a.task_id = t.id AND a.completed_by = ?) ORDER BY l.task_id LIMIT 1") \
+	STMT(NEXT_BOUNDS, 1, 2, \
+	    "SELECT MIN(id), MAX(id) FROM tasks WHERE project_id = ? AND is_labeled = 0") \
+	STMT(NEXT_TASK, 6, 1, \
+	    "SELECT t.id FROM tasks t WHERE t.project_id = ? AND t.is_labeled = 0 AND t.id >= ? " \
+	    "AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.completed_by = ?) " \
+	    "AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.task_id = t.id AND d.user_id = ? " \
+	    "AND d.was_postponed = 1) " \
+	    "AND t.total_annotations + IF(? = 'IGNORE_SKIPPED', t.cancelled_annotations, 0) + " \
+	    "(SELECT COUNT(*) FROM task_locks l WHERE l.task_id = t.id AND l.user_id <> ? " \
+	    "AND l.expire_at > UTC_TIMESTAMP(6)) < GREATEST(t.overlap, 1) " \
+	    "ORDER BY t.id LIMIT 1 FOR UPDATE SKIP LOCKED") \
+	STMT(NEXT_LOCK, 4, 0, \
+	    "INSERT INTO task_locks (task_id, user_id, project_id, expire_at) " \
+	    "VALUES (?, ?, ?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND) " \
+	    "ON DUPLICATE KEY UPDATE expire_at = VALUES(expire_at)") \
+	STMT(NEXT_POSTPONED, 2, 1, \
+	    "SELECT d.task_id FROM drafts d JOIN tasks t ON t.id = d.task_id " \
+	    "WHERE d.project_id = ? AND d.user_id = ? AND d.was_postponed = 1 AND t.is_labeled = 0 " \
+	    "ORDER BY d.updated_at, d.id LIMIT 1") \
+	STMT(NEXT_SKIPPED, 2, 1, \
+	    "SELECT a.task_id FROM annotations a JOIN tasks t ON t.id = a.task_id " \
+	    "WHERE a.project_id = ? AND a.completed_by = ? AND a.was_cancelled = 1 " \
+	    "AND t.is_labeled = 0 ORDER BY a.updated_at, a.id LIMIT 1")
 
 #endif
