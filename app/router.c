@@ -225,6 +225,19 @@ router_parse_json(struct req *r)
 }
 
 int
+router_read_json(struct req *r, int64_t limit, const char *setting)
+{
+	int rc = r->body != NULL ? 0 : read_body(r, limit);
+
+	if (rc == -2)
+		return req_fail(r, 413, "Request body is too large: the limit is %lld bytes (setting %s).",
+		    (long long)limit, setting);
+	if (rc != 0)
+		return req_fail(r, 400, "The request body could not be read.");
+	return router_parse_json(r);
+}
+
+int
 router_dispatch(struct req *r)
 {
 	char allow[128];
@@ -261,16 +274,8 @@ router_dispatch(struct req *r)
 	}
 
 	/* 6. body */
-	if (rt->body == BODY_JSON) {
-		rc = read_body(r, limit);
-		if (rc == -2)
-			return req_fail(r, 413, "Request body is too large: the limit is %lld bytes "
-			    "(setting max_json_size).", (long long)limit);
-		if (rc != 0)
-			return req_fail(r, 400, "The request body could not be read.");
-		if ((rc = router_parse_json(r)) != 0)
-			return rc;
-	}
+	if (rt->body == BODY_JSON && (rc = router_read_json(r, limit, "max_json_size")) != 0)
+		return rc;
 
 	/* 7. handler */
 	return rt->handler(r);

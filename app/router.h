@@ -53,6 +53,10 @@ const struct route *router_match(const struct route *table, size_t n, struct req
  * body) and returns 0, or answers 400 and returns 400. Exposed for the fuzz target. */
 int router_parse_json(struct req *r);
 
+/* Reads the whole body (at most limit bytes; 413 naming setting beyond) and parses it as the JSON
+ * gate does. For BODY_BULK handlers that take JSON. Returns 0, or the status sent. */
+int router_read_json(struct req *r, int64_t limit, const char *setting);
+
 /* Runs the gates and the handler for a request whose fields (method, path, ...) are set.
  * Returns the status sent. */
 int router_dispatch(struct req *r);

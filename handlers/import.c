@@ -31,14 +31,6 @@
 #define MAX_ITEM_ERRORS 100
 #define ITEM_ECHO_MAX 1000              /* bytes of an item echoed in its error */
 
-/* --- shared with tasks.c --- */
-
-int import_project_lock(struct req *r, int64_t project_id, struct db_row *row);
-int import_data_columns(struct req *r, int64_t project_id, const char *stored,
-    struct json_object *counts);
-void import_count_keys(struct json_object *counts, struct json_object *data, int sign);
-void import_undefined_key(const struct labelconfig *c, struct json_object *data);
-
 /* Locks the project row: next_inner_id, data_columns, maximum_annotations, skip_queue. */
 int
 import_project_lock(struct req *r, int64_t project_id, struct db_row *row)
@@ -576,45 +568,6 @@ item_error(struct req *r, size_t i, const char *msg, struct json_object *item)
 	return json_object_new_string(req_printf(r, "Error at item %zu: %s :: %s", i, msg, s));
 }
 
-/* Reads the raw body into the arena (the router leaves BODY_BULK bodies to the handler), at most
- * max_body_size bytes. 0, -1 (unreadable) or -2 (too large). */
-static int
-read_body(struct req *r)
-{
-	int64_t limit = cfg.max_body_size;
-	size_t cap = r->content_length > 0 ? (size_t)r->content_length : 65536, len = 0;
-	char *buf;
-
-	if (r->body != NULL)
-		return 0;
-	buf = req_alloc(r, cap + 1);
-	for (;;) {
-		long got;
-
-		if (len == cap) {
-			char *nb;
-
-			if (r->content_length >= 0)
-				break;
-			if ((int64_t)cap * 2 > limit + 1)
-				return -2;
-			nb = req_alloc(r, cap * 2 + 1);
-			memcpy(nb, buf, len);
-			buf = nb;
-			cap *= 2;
-		}
-		if ((got = req_read(r, buf + len, cap - len)) < 0)
-			return -1;
-		if (got == 0)
-			break;
-		len += (size_t)got;
-	}
-	buf[len] = '\0';
-	r->body = buf;
-	r->body_len = len;
-	return 0;
-}
-
 static double
 seconds_since(const struct timespec *t0)
 {
@@ -649,11 +602,7 @@ import_tasks(struct req *r)
 	/* Files and url= imports come with the file import; until then they are "no data". */
 	if (r->content_type == NULL || strcasestr(r->content_type, "application/json") == NULL)
 		return req_fail_field(r, "non_field_errors", "load_tasks: No data found in DATA or in FILES");
-	if ((rc = read_body(r)) != 0)
-		return rc == -2 ? req_fail(r, 413, "Request body is too large: the limit is %lld bytes "
-		    "(setting max_body_size).", (long long)cfg.max_body_size) :
-		    req_fail(r, 400, "The request body could not be read.");
-	if ((rc = router_parse_json(r)) != 0)
+	if ((rc = router_read_json(r, cfg.max_body_size, "max_body_size")) != 0)
 		return rc;
 	if (json_object_is_type(r->json, json_type_object)) {
 		list = req_own(r, json_object_new_array());

@@ -82,4 +82,41 @@ void usage_add(struct usage *u, struct json_object *result, int sign, int draft)
 void usage_add_text(struct usage *u, const char *result_json, int sign, int draft);
 int usage_flush(struct req *r, struct usage *u);
 
+/* --- what a task write does besides the row (import.c; the one-task writes of tasks.c too) --- */
+
+struct db_row;
+/* Locks the project row and reads next_inner_id, data_columns, maximum_annotations, skip_queue:
+ * 1, 0 (gone), -1. Taken before inner ids are handed out, so inner_id follows id. */
+int import_project_lock(struct req *r, int64_t project_id, struct db_row *row);
+/* Adds counts ({"key": n}) to the stored data_columns and writes them back. 0, or -1. */
+int import_data_columns(struct req *r, int64_t project_id, const char *stored,
+    struct json_object *counts);
+/* Counts the top-level keys of data into counts with a sign. */
+void import_count_keys(struct json_object *counts, struct json_object *data, int sign);
+/* Renames Label Studio's "$undefined$" placeholder key to the config's first data key. */
+void import_undefined_key(const struct labelconfig *c, struct json_object *data);
+
+/* --- request fields and row rendering shared by annotations.c, drafts.c, predictions.c --- */
+
+/* Django's timesince, as Label Studio's created_ago ("0\u00a0minutes"). */
+const char *ann_timesince(struct req *r, int64_t secs);
+/* A JSON column as a value (def when NULL or unparsable). New object. */
+struct json_object *ann_jraw(const struct db_row *row, int col, const char *def);
+void ann_add_double(struct json_object *o, const char *key, const struct db_row *row, int col);
+void ann_add_id(struct json_object *o, const char *key, const struct db_row *row, int col);
+/* The body must be an object (DRF's message otherwise). 0, or the status sent. */
+int ann_body_object(struct req *r);
+/* A result: a list of objects, or a JSON string holding one. 0 (*out a new reference), or -1
+ * with the reason in *why. */
+int ann_result_value(struct json_object *v, struct json_object **out, const char **why);
+/* body[key] as a result / boolean / number (as text) / id: 1 present, 0 absent, or -status sent. */
+int ann_field_result(struct req *r, const char *key, const char *noun, struct json_object **out);
+int ann_field_bool(struct req *r, const char *key, int *out);
+int ann_field_number(struct req *r, const char *key, int allow_null, const char **text);
+int ann_field_id(struct req *r, const char *key, int allow_null, int64_t *out);
+/* The compact JSON text of o (owned by o). */
+const char *ann_json_text(struct json_object *o, size_t *len);
+/* The draft object (drafts.c). */
+struct json_object *draft_to_json(struct req *r, const struct db_row *row);
+
 #endif

@@ -20,13 +20,6 @@
 #include "reply.h"
 #include "shared.h"
 
-/* import.c shares these with the one-task writes (no header of ours to put them in). */
-int import_project_lock(struct req *r, int64_t project_id, struct db_row *row);
-int import_data_columns(struct req *r, int64_t project_id, const char *stored,
-    struct json_object *counts);
-void import_count_keys(struct json_object *counts, struct json_object *data, int sign);
-void import_undefined_key(const struct labelconfig *c, struct json_object *data);
-
 #define TASKS_PAGE_MAX 10000    /* /api/tasks/ page_size cap: one page of every id stays cheap */
 #define LOCK_TTL 3600           /* Label Studio's TASK_LOCK_DEFAULT_TTL (no lead-time history) */
 
