@@ -43,6 +43,13 @@
 	    "skipped_annotations_number = 0, ground_truth_number = 0, useful_annotation_number = 0, " \
 	    "num_tasks_with_annotations = 0, finished_task_number = 0, total_predictions_number = 0, " \
 	    "data_columns = '{}' WHERE id = ?") \
+	STMT(STATS_GAP_RECORD, 1, 0, \
+	    "INSERT IGNORE INTO task_gaps (project_id, inner_id) SELECT project_id, inner_id FROM tasks " \
+	    "WHERE id = ?") \
+	STMT(STATS_GAPS_CLEAR, 2, 0, \
+	    "UPDATE projects SET next_inner_id = 1 WHERE id = ? AND " \
+	    "NOT EXISTS (SELECT 1 FROM tasks WHERE project_id = ?)") \
+	STMT(STATS_GAPS_DELETE, 1, 0, "DELETE FROM task_gaps WHERE project_id = ?") \
 	STMT(STATS_TASK_RESULTS, 2, 2, \
 	    "SELECT result, 0 FROM annotations WHERE task_id = ? " \
 	    "UNION ALL SELECT result, 1 FROM drafts WHERE task_id = ?") \

@@ -47,10 +47,9 @@
  * (project_id, inner_id) and a filesort); params project, size, offset. */
 #define TASK_PAGE_IDS_SQL \
 	"SELECT id FROM tasks FORCE INDEX (tasks_project) WHERE project_id = ? ORDER BY id LIMIT ? OFFSET ?"
-/* The same page when the project's inner ids have no gap (no task was ever deleted: task_number
- * = next_inner_id - 1): inner ids follow ids (both are handed out under the project row lock), so
- * page k is the inner-id range after k * size, found without scanning; params project, offset,
- * size. */
+/* The same page as a seek on inner_id: inner ids follow ids (both are handed out under the
+ * project row lock), so the page starts after inner id offset + the gaps before it (sql/0004,
+ * TASK_GAP_SHIFT); params project, that inner id, size. */
 #define TASK_PAGE_IDS_INNER_SQL \
 	"SELECT id FROM tasks WHERE project_id = ? AND inner_id > ? ORDER BY inner_id LIMIT ?"
 
@@ -92,7 +91,12 @@
 	    "ORDER BY k.updated_at DESC, k.id DESC") \
 	STMT(TASK_TOTALS, 1, 4, \
 	    "SELECT task_number, total_annotations_number, total_predictions_number, " \
-	    "next_inner_id - 1 = task_number FROM projects WHERE id = ?") \
+	    "next_inner_id - 1 - task_number FROM projects WHERE id = ?") \
+	/* Of the project's gaps: how many there are, and how many come before the task at offset ?
+	 * (gap j, in order, comes before it when inner_id - j <= offset). */ \
+	STMT(TASK_GAP_SHIFT, 2, 2, \
+	    "SELECT COUNT(*), COALESCE(SUM(d <= ?), 0) FROM (SELECT inner_id - " \
+	    "ROW_NUMBER() OVER (ORDER BY inner_id) AS d FROM task_gaps WHERE project_id = ?) g") \
 	STMT(TASK_ANNS, 3, ANN_NCOLS, \
 	    "SELECT " ANN_COLS " FROM annotations a LEFT JOIN users u ON u.id = a.completed_by " \
 	    "WHERE a.task_id BETWEEN ? AND ? AND a.project_id = ? ORDER BY a.task_id, a.id") \

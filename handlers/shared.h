@@ -54,10 +54,11 @@ struct stats_delta {
  * that task's rows), stores them, and moves its project's counters by the difference. Call it in
  * the transaction, after the annotation/prediction write. 0, or -1 (database error). */
 int stats_task_refresh(struct req *r, int64_t task_id);
-/* Before deleting one task: takes its counters off the project and its annotations' and drafts'
- * labels off label_usage. 0, or -1. */
+/* Before deleting one task: takes its counters off the project, its annotations' and drafts'
+ * labels off label_usage, and records its inner_id in task_gaps (sql/0004). 0, or -1. */
 int stats_task_remove(struct req *r, int64_t task_id);
-/* After deleting every task of a project: zeroes the counters and clears label_usage. 0 / -1. */
+/* After deleting every task of a project: zeroes the counters, clears label_usage and the gaps,
+ * and numbers inner ids from 1 again (as Label Studio does for an empty project). 0 / -1. */
 int stats_project_clear(struct req *r, int64_t project_id);
 /* Adds d to the project's counters (bulk writes that counted what they wrote). 0, or -1. */
 int stats_project_add(struct req *r, int64_t project_id, const struct stats_delta *d);

@@ -127,6 +127,8 @@ stats_task_remove(struct req *r, int64_t task_id)
 	delta_sub(&d, &d, &old);
 	if (stats_project_add(r, db_int(&t, 0), &d) != 0)
 		return -1;
+	if (db_exec(r, STMT_STATS_GAP_RECORD, "i", task_id) < 0)
+		return -1;
 	c.u = usage_new(r, db_int(&t, 0));
 	if (db_each(r, remove_result, &c, STMT_STATS_TASK_RESULTS, "ii", task_id, task_id) != 0)
 		return -1;
@@ -136,7 +138,9 @@ stats_task_remove(struct req *r, int64_t task_id)
 int
 stats_project_clear(struct req *r, int64_t project_id)
 {
-	if (db_exec(r, STMT_STATS_PROJECT_CLEAR, "i", project_id) < 0)
+	if (db_exec(r, STMT_STATS_PROJECT_CLEAR, "i", project_id) < 0 ||
+	    db_exec(r, STMT_STATS_GAPS_CLEAR, "ii", project_id, project_id) < 0 ||
+	    db_exec(r, STMT_STATS_GAPS_DELETE, "i", project_id) < 0)
 		return -1;
 	return db_exec(r, STMT_USAGE_CLEAR, "i", project_id) < 0 ? -1 : 0;
 }

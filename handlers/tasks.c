@@ -520,6 +520,28 @@ include_ids_only(const char *inc)
 	return 1;
 }
 
+/* Where a page of the task list starts as an inner id, so the page is a seek rather than an
+ * OFFSET skip: the offset itself while the project has lost no task, else the offset shifted by
+ * the gaps before it (sql/0004). 1 with *after set, 0 when OFFSET is the cheaper or the only
+ * right way (more gaps than rows to skip, or task_gaps disagrees with the counters), -1. */
+static int
+page_seek(struct req *r, int64_t pid, int64_t gaps, int64_t offset, int64_t *after)
+{
+	struct db_row g;
+
+	*after = offset;
+	if (gaps == 0)
+		return 1;
+	if (gaps < 0 || gaps > offset)
+		return 0;
+	if (db_row(r, &g, STMT_TASK_GAP_SHIFT, "ii", offset, pid) != 1)
+		return -1;
+	if (db_int(&g, 0) != gaps)
+		return 0;
+	*after = offset + db_int(&g, 1);
+	return 1;
+}
+
 int
 tasks_list(struct req *r)
 {
@@ -532,7 +554,7 @@ tasks_list(struct req *r)
 	struct json_object *o;
 	enum stmt_id st;
 	int bad = 0, rc, all = fields != NULL && strcmp(fields, "all") == 0;
-	int64_t pid;
+	int64_t pid, after;
 
 	if (req_query(r, "view") != NULL && (pstr == NULL || *pstr == '\0'))
 		return req_fail(r, 404, "Not found.");       /* views are not built yet */
@@ -557,10 +579,12 @@ tasks_list(struct req *r)
 	rows.include = inc;
 	rows.ids_only = include_ids_only(inc);
 	rows.tasks = req_own(r, json_object_new_array());
-	if (db_int(&tot, 3)) {          /* no gap in inner ids: seek instead of OFFSET */
+	if ((rc = page_seek(r, pid, db_int(&tot, 3), p.offset, &after)) < 0)
+		return req_fail_db(r);
+	if (rc == 1) {
 		st = rows.ids_only ? STMT_TASK_PAGE_IDS_INNER : want(inc, "data") ? STMT_TASK_PAGE_INNER :
 		    STMT_TASK_PAGE_NODATA_INNER;
-		rc = db_each(r, page_row, &rows, st, "iii", pid, p.offset, p.size);
+		rc = db_each(r, page_row, &rows, st, "iii", pid, after, p.size);
 	} else {
 		st = rows.ids_only ? STMT_TASK_PAGE_IDS : want(inc, "data") ? STMT_TASK_PAGE :
 		    STMT_TASK_PAGE_NODATA;
