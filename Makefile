@@ -4,7 +4,8 @@
 #                create the admin user, print the URL and the token (idempotent)
 #   make down    stop what `make up` started
 #   make test    sanitizer build, throwaway stack under var/test on other ports, every test
-#   make bench   the benchmarks of tests/bench/ (release build)
+#   make bench   the server against its ceiling (tests/bench/bench.sh, release build, ~1 min)
+#   make bench-tasks  the task API over 1M tasks (tests/bench/tasks.sh; the first run loads them)
 #   make deps    only install the Debian packages
 #   make clean   remove the build directories (var/ keeps its data; `make distclean` removes it)
 
@@ -26,7 +27,7 @@ PACKAGES := build-essential cmake pkg-config clang git curl ca-certificates proc
 
 CMAKE_FLAGS := -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 
-.PHONY: all deps build build-test up down test bench clean distclean
+.PHONY: all deps build build-test up down test bench bench-tasks clean distclean
 
 all: build
 
@@ -66,6 +67,9 @@ test: build-test
 
 bench: build
 	@tests/bench/bench.sh
+
+bench-tasks: build
+	@tests/bench/tasks.sh
 
 clean:
 	rm -rf build build-asan

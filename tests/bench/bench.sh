@@ -46,36 +46,13 @@ HELLO=$SRC/build/bench/hello
 OUT=$DIR/wrk
 CONF=$DIR/siali.conf
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "bench.sh: $*"; exit 2; }
-
-# One run at a time per directory: a second one would stop the first one's stack. (The daemons
-# started below do not inherit the lock: it goes when this script does.)
-exec 9>"$DIR/bench.lock"
-if ! flock -n 9; then
-	say "another bench.sh is running on $DIR: waiting for it (lock $DIR/bench.lock)"
-	flock -w 1800 9 || die "gave up waiting for the other bench.sh"
-fi
+. "$SRC/tests/bench/lib.sh"
+bench_lock "$DIR"
 
 for tool in wrk nginx curl cc mariadbd flock; do
 	command -v "$tool" >/dev/null || die "$tool is missing: run \`make deps\`"
 done
 [ -x "$BIN" ] || die "$BIN is not built: run \`make build\` (or \`make bench\`)"
-
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-
-stop_pidfile() { # pidfile: TERM, wait up to 10 s, then KILL
-	local pid
-	alive "$1" || { rm -f "$1"; return 0; }
-	pid=$(cat "$1")
-	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	rm -f "$1"
-}
 
 teardown() {
 	local rc=$?
@@ -92,16 +69,6 @@ teardown() {
 }
 trap teardown EXIT
 trap 'exit 130' INT TERM
-
-wait_for() { # seconds description command...
-	local t=$1 what=$2
-	shift 2
-	for _ in $(seq $((t * 10))); do
-		if "$@" >/dev/null 2>&1; then return 0; fi
-		sleep 0.1
-	done
-	die "$what did not come up in ${t}s (logs in $DIR)"
-}
 
 # --- siali --------------------------------------------------------------------------------------
 
@@ -121,11 +88,8 @@ tests/stack.sh start "$DIR" "$PORT" "$BIN" 9>&-
 export SIALI_CONFIG=$CONF
 WORKERS=$("$BIN" check-config -v 2>/dev/null | sed -n 's/^workers *= *//p')
 [[ "$WORKERS" =~ ^[0-9]+$ ]] && [ "$WORKERS" -gt 0 ] || die "cannot read siali's worker count"
-if ! acct=$("$BIN" user --username bench 2>/dev/null); then
-	acct=$("$BIN" user --create --username bench --password "bench-$(head -c 9 /dev/urandom | base64 | tr -d '/+=')")
-fi
-TOKEN=$(printf '%s' "$acct" | sed -n 's/.*"token" *: *"\([0-9a-fA-F]\{40\}\)".*/\1/p')
-[ -n "$TOKEN" ] || die "no token in the output of \`siali user\`: $acct"
+TOKEN=$(bench_token "$BIN" bench)
+[ -n "$TOKEN" ] || die "no token from \`siali user\`"
 
 # --- the ceiling: hello-world pool + an nginx from the same config --------------------------------
 
@@ -212,13 +176,6 @@ if [ "$WARMUP" != 0 ] && [ "$WARMUP" != 0s ]; then
 		wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "${args[@]}" >/dev/null
 	done
 fi
-
-to_ms() { # wrk duration (12.3us, 4.5ms, 1.2s, 2m) -> milliseconds
-	awk -v v="$1" 'BEGIN {
-		n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-		if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
-		printf "%.2f", n }'
-}
 
 declare -A RPS P50 P99 NON2XX SOCKERR
 errors=0
