@@ -61,6 +61,9 @@ const struct route routes[] = {
 	{ "POST",   "/api/projects/:id/import",             import_tasks,         U, BODY_BULK, "import.tasks" },
 	{ "POST",   "/api/projects/:id/tasks/bulk",         import_tasks,         U, BODY_BULK, "import.tasks.bulk" },
 	{ "POST",   "/api/projects/:id/import/predictions", predictions_import,   U, BODY_BULK, "import.predictions" },
+	/* export (handlers/export.c) */
+	{ "GET",    "/api/projects/:id/export/formats",     export_formats,       U, BODY_NONE, "export.formats" },
+	{ "GET",    "/api/projects/:id/export",             export_download,      U, BODY_NONE, "export.download" },
 	{ "GET",    "/api/tasks",                           tasks_list,           U, BODY_NONE, "tasks.list" },
 	{ "POST",   "/api/tasks",                           tasks_create,         U, BODY_JSON, "tasks.create" },
 	{ "GET",    "/api/tasks/:id",                       tasks_get,            U, BODY_NONE, "tasks.get" },

@@ -100,4 +100,8 @@ int predictions_patch(struct req *r);       /* 200, 400, 404 */
 int predictions_delete(struct req *r);      /* 204, 404 */
 int predictions_import(struct req *r);      /* 201, 400, 404 */
 
+/* export.c */
+int export_formats(struct req *r);          /* 200, 404 */
+int export_download(struct req *r);         /* 200 (streamed), 400, 404 */
+
 #endif
