@@ -7,6 +7,7 @@
  * or prediction is 404 (or, named in a body, an unknown pk) and nothing changes.
  */
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 #include <json-c/json.h>
 
@@ -14,6 +15,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "jsonx.h"
+#include "labelconfig.h"
 #include "reply.h"
 #include "router.h"
 #include "shared.h"
@@ -123,6 +125,66 @@ predictions_list(struct req *r)
 	return reply_json(r, 200, json_object_get(c.a));
 }
 
+/* Label Studio's shorthand for a prediction's result (what SDK 0.0.34's create_prediction(task,
+ * result="Negative") sends): a string that is not a JSON list, or a number, is the answer of the
+ * config's first Choices or TextArea control; an object is the value of the first control. The
+ * full result list (request-owned), or NULL when v needs no rewriting or no control fits (the
+ * usual checks then answer). */
+static struct json_object *
+result_shortcut(struct req *r, const struct project_ref *ref, struct json_object *v)
+{
+	const struct labelconfig *c;
+	struct json_object *item, *value, *list;
+	int is_text = json_object_is_type(v, json_type_string), is_num = json_object_is_type(v, json_type_int) ||
+	    json_object_is_type(v, json_type_double);
+
+	if (is_text) {
+		struct json_object *parsed = json_tokener_parse(json_object_get_string(v));
+		int is_list = json_object_is_type(parsed, json_type_array);
+
+		json_object_put(parsed);
+		if (is_list)
+			return NULL;
+	} else if (!is_num && !json_object_is_type(v, json_type_object)) {
+		return NULL;
+	}
+	if ((c = scope_config(r, ref)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < lc_ncontrols(c); i++) {
+		const char *type = lc_control_type(c, i);
+		char lower[64];
+		size_t k;
+
+		if (lc_control_nto(c, i) == 0)
+			continue;
+		if (!json_object_is_type(v, json_type_object) && strcmp(type, "Choices") != 0 &&
+		    strcmp(type, "TextArea") != 0)
+			continue;
+		for (k = 0; type[k] && k + 1 < sizeof(lower); k++)
+			lower[k] = (char)tolower((unsigned char)type[k]);
+		lower[k] = '\0';
+		if (json_object_is_type(v, json_type_object)) {
+			value = json_object_get(v);
+		} else {
+			struct json_object *answers = json_object_new_array();
+
+			json_object_array_add(answers, json_object_new_string(is_text ? json_object_get_string(v) :
+			    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)));
+			value = json_object_new_object();
+			json_object_object_add(value, strcmp(type, "Choices") == 0 ? "choices" : "text", answers);
+		}
+		item = json_object_new_object();
+		jadd_str(item, "from_name", lc_control_name(c, i));
+		jadd_str(item, "to_name", lc_control_to(c, i, 0));
+		jadd_str(item, "type", lower);
+		json_object_object_add(item, "value", value);
+		list = req_own(r, json_object_new_array());
+		json_object_array_add(list, item);
+		return list;
+	}
+	return NULL;
+}
+
 /* Fields shared by create and update. */
 struct pred_in {
 	struct json_object *result;
@@ -177,6 +239,7 @@ predictions_create(struct req *r)
 {
 	struct project_ref ref;
 	struct pred_in in;
+	struct json_object *v;
 	const char *text;
 	int64_t task_id = 0, project = 0, id;
 	size_t len;
@@ -191,14 +254,16 @@ predictions_create(struct req *r)
 		return req_fail_field(r, "task", "This field is required.");
 	if ((rc = ann_field_id(r, "project", 1, &project)) < 0)
 		return -rc;
-	if ((rc = read_fields(r, &in)) != 0)
-		return rc;
-	if (!in.has_result)
-		return req_fail_field(r, "result", "This field is required.");
 	if ((rc = scope_task(r, task_id, &ref)) < 0)
 		return req_fail_db(r);
 	if (rc == 0)
 		return req_fail_field(r, "task", "Invalid pk \"%lld\" - object does not exist.", (long long)task_id);
+	if (json_object_object_get_ex(r->json, "result", &v) && (v = result_shortcut(r, &ref, v)) != NULL)
+		json_object_object_add(r->json, "result", json_object_get(v));
+	if ((rc = read_fields(r, &in)) != 0)
+		return rc;
+	if (!in.has_result)
+		return req_fail_field(r, "result", "This field is required.");
 	if (project != 0 && project != ref.id)
 		return req_fail_field(r, "project", "The task does not belong to project %lld.", (long long)project);
 	text = ann_json_text(in.result, &len);
@@ -370,6 +435,8 @@ predictions_import(struct req *r)
 			return item_fail(r, i, "task: A valid integer is required.");
 		if (!json_object_object_get_ex(it, "result", &v) || v == NULL)
 			return item_fail(r, i, "result: This field is required.");
+		if ((res = result_shortcut(r, &ref, v)) != NULL)
+			v = res;
 		if (ann_result_value(v, &res, &why) != 0)
 			return item_fail(r, i, req_printf(r, "result: %s", why));
 		req_own(r, res);

@@ -1227,6 +1227,9 @@ projects_validate(struct req *r)
 		jadd_bool(o, "config_essential_data_has_changed", 1);
 	else
 		jadd_null(o, "config_essential_data_has_changed");
+	/* Not in Label Studio's reply, but SDK 1.0.3 reads the answer as a ProjectLabelConfig whose
+	 * label_config is required: echoing it makes projects.validate_config() work. */
+	jadd_str(o, "label_config", xml);
 	return reply_json(r, 200, o);
 }
 
