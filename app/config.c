@@ -59,6 +59,17 @@ static const struct setting settings[] = {
 	N(C_BOOL, legacy_tokens, "true", 0, 1, "legacy Token auth enabled for new organizations"),
 	N(C_INT, access_token_ttl, "300", 30, 86400, "lifetime of JWT access tokens in seconds"),
 	N(C_BOOL, log_requests, "true", 0, 1, "one log line per request"),
+	N(C_BOOL, outbound_allow_private, "false", 0, 1,
+	    "URLs may reach private, loopback, link-local, CGNAT and ULA addresses"),
+	S(outbound_allow_hosts, "", "comma list of host or host:port fetched whatever they resolve to"),
+	N(C_INT, outbound_timeout, "30", 1, 3600, "seconds an outbound fetch may take, redirects included"),
+	N(C_SIZE, outbound_max_bytes, "0", 0, (int64_t)64 << 30,
+	    "largest response fetched from a URL; 0 = max_body_size"),
+	N(C_INT, outbound_max_redirects, "5", 0, 20, "redirects an outbound fetch follows"),
+	S(media_root, "/var/lib/siali/media", "uploaded files and export snapshots live under it"),
+	N(C_INT, max_files_per_import, "100", 1, 100000, "files in one multipart import request"),
+	N(C_INT, max_tasks_per_import, "1000000", 1, 100000000, "tasks one import may create"),
+	N(C_INT, max_json_depth, "64", 4, 10000, "nesting levels of an imported JSON document"),
 };
 
 static void
@@ -255,6 +266,68 @@ apply_env(struct config *c, char *errs, size_t errsz, int *count)
 	}
 }
 
+/* A host list is "entry, entry, …" with entry = host | host:port | [v6] | [v6]:port; outbound.c
+ * reads the same shape. Checked here so check-config reports a typo instead of a silent refusal. */
+static void
+check_host_list(const char *list, const char *name, char *errs, size_t errsz, int *count)
+{
+	const char *p = list;
+
+	while (*p != '\0') {
+		size_t len = strcspn(p, ",");
+		const char *e = p + len, *port = NULL, *h;
+		char entry[300];
+
+		while (p < e && isspace((unsigned char)*p))
+			p++;
+		while (e > p && isspace((unsigned char)e[-1]))
+			e--;
+		if (p == e || (size_t)(e - p) >= sizeof(entry)) {
+			problem(errs, errsz, count, "%s: empty or overlong entry", name);
+			goto next;
+		}
+		memcpy(entry, p, (size_t)(e - p));
+		entry[e - p] = '\0';
+		if (entry[0] == '[') {
+			char *rb = strchr(entry, ']');
+
+			if (rb == NULL || rb == entry + 1 || (rb[1] != '\0' && rb[1] != ':')) {
+				problem(errs, errsz, count, "%s: `%s` is not [ipv6] or [ipv6]:port", name, entry);
+				goto next;
+			}
+			port = rb[1] == ':' ? rb + 2 : NULL;
+		} else {
+			char *colon = strchr(entry, ':');
+
+			if (colon != NULL && strchr(colon + 1, ':') != NULL) {
+				problem(errs, errsz, count, "%s: `%s`: write IPv6 addresses in brackets", name, entry);
+				goto next;
+			}
+			if (colon == entry) {
+				problem(errs, errsz, count, "%s: `%s` has no host", name, entry);
+				goto next;
+			}
+			port = colon != NULL ? colon + 1 : NULL;
+			for (h = entry; h < (colon ? colon : entry + strlen(entry)); h++)
+				if (!isalnum((unsigned char)*h) && *h != '.' && *h != '-' && *h != '_') {
+					problem(errs, errsz, count, "%s: `%s` is not a host name", name, entry);
+					goto next;
+				}
+		}
+		if (port != NULL) {
+			char *end;
+			long n = strtol(port, &end, 10);
+
+			if (*port == '\0' || *end != '\0' || n < 1 || n > 65535)
+				problem(errs, errsz, count, "%s: `%s` has a bad port", name, entry);
+		}
+next:
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+}
+
 int
 config_load(struct config *c, const char *path, int allow_missing, char *errs, size_t errsz)
 {
@@ -304,6 +377,9 @@ config_load(struct config *c, const char *path, int allow_missing, char *errs, s
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		c->workers = (int)(n > 0 ? 2 * n : 2);
 	}
+	if (c->outbound_max_bytes == 0)
+		c->outbound_max_bytes = c->max_body_size;
+	check_host_list(c->outbound_allow_hosts, "outbound_allow_hosts", errs, errsz, &count);
 	if (c->socket[0] == '\0')
 		problem(errs, errsz, &count, "socket must be set");
 	return count;

@@ -26,6 +26,15 @@ struct config {
 	int legacy_tokens;
 	int access_token_ttl;
 	int log_requests;
+	int outbound_allow_private;     /* private, loopback, link-local… addresses may be fetched */
+	char outbound_allow_hosts[1024];/* "host[:port],…" that bypass every address refusal */
+	int outbound_timeout;           /* seconds for a whole fetch, redirects included */
+	int64_t outbound_max_bytes;     /* resolved: 0 in the file means max_body_size */
+	int outbound_max_redirects;
+	char media_root[256];           /* uploads (upload/<project>/…) and snapshots (export/…) */
+	int max_files_per_import;
+	int max_tasks_per_import;
+	int max_json_depth;
 
 	/* Derived, not settings. */
 	char path[256];                 /* the file that was read ("" if none) */

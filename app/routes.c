@@ -60,6 +60,13 @@ const struct route routes[] = {
 	{ "GET",    "/api/projects/:id/next",               projects_next,        U, BODY_NONE, "projects.next" },
 	{ "POST",   "/api/projects/:id/import",             import_tasks,         U, BODY_BULK, "import.tasks" },
 	{ "POST",   "/api/projects/:id/tasks/bulk",         import_tasks,         U, BODY_BULK, "import.tasks.bulk" },
+	{ "POST",   "/api/projects/:id/reimport",           import_reimport,      U, BODY_JSON, "import.reimport" },
+	{ "GET",    "/api/projects/:id/file-uploads",       uploads_list,         U, BODY_NONE, "uploads.list" },
+	{ "DELETE", "/api/projects/:id/file-uploads",       uploads_delete,       U, BODY_JSON, "uploads.delete" },
+	{ "GET",    "/api/import/file-upload/:id",          uploads_get,          U, BODY_NONE, "uploads.get" },
+	{ "PATCH",  "/api/import/file-upload/:id",          uploads_replace,      U, BODY_BULK, "uploads.replace" },
+	{ "DELETE", "/api/import/file-upload/:id",          uploads_delete_one,   U, BODY_NONE, "uploads.delete_one" },
+	{ "GET",    "/data/upload/:project/:file",          uploads_serve,        U, BODY_NONE, "uploads.serve" },
 	{ "POST",   "/api/projects/:id/import/predictions", predictions_import,   U, BODY_BULK, "import.predictions" },
 	/* export (handlers/export.c) */
 	{ "GET",    "/api/projects/:id/export/formats",     export_formats,       U, BODY_NONE, "export.formats" },

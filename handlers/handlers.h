@@ -75,7 +75,16 @@ int projects_tasks_delete(struct req *r);   /* 204, 404 */
 int projects_next(struct req *r);           /* 200, 404 */
 
 /* import.c */
-int import_tasks(struct req *r);            /* 201, 400, 404, 415 */
+int import_tasks(struct req *r);            /* 201, 400, 404, 413, 415 */
+int import_reimport(struct req *r);         /* 200, 201, 400, 404 */
+
+/* uploads.c: files received by the import, kept under the media root */
+int uploads_list(struct req *r);            /* 200, 404 */
+int uploads_delete(struct req *r);          /* 200, 400, 404 */
+int uploads_get(struct req *r);             /* 200, 404 */
+int uploads_replace(struct req *r);         /* 200, 400, 404 */
+int uploads_delete_one(struct req *r);      /* 204, 404 */
+int uploads_serve(struct req *r);           /* 200, 206, 404, 416 (the file's bytes) */
 
 /* annotations.c */
 int annotations_list(struct req *r);        /* 200, 404 */

@@ -677,3 +677,9 @@ import_tasks(struct req *r)
 	}
 	return reply_json(r, 201, o);
 }
+
+int
+import_reimport(struct req *r)
+{
+	return req_fail(r, 404, "Not found.");
+}

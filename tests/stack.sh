@@ -102,6 +102,7 @@ db_user = siali
 db_password = $pw
 db_name = siali
 secret_key_file = $DIR/secret_key
+media_root = $DIR/media
 max_body_size = ${SIALI_MAX_BODY_SIZE:-250M}
 EOF
 		)
