@@ -70,6 +70,12 @@ const struct route routes[] = {
 	{ "POST",   "/api/projects/:id/import/predictions", predictions_import,   U, BODY_BULK, "import.predictions" },
 	/* export (handlers/export.c) */
 	{ "GET",    "/api/projects/:id/export/formats",     export_formats,       U, BODY_NONE, "export.formats" },
+	{ "GET",    "/api/projects/:id/exports",            exports_list,         U, BODY_NONE, "exports.list" },
+	{ "POST",   "/api/projects/:id/exports",            exports_create,       U, BODY_JSON, "exports.create" },
+	{ "GET",    "/api/projects/:id/exports/:export_id", exports_get,          U, BODY_NONE, "exports.get" },
+	{ "DELETE", "/api/projects/:id/exports/:export_id", exports_delete,       U, BODY_NONE, "exports.delete" },
+	{ "GET",    "/api/projects/:id/exports/:export_id/download", exports_download, U, BODY_NONE, "exports.download" },
+	{ "POST",   "/api/projects/:id/exports/:export_id/convert", exports_convert, U, BODY_JSON, "exports.convert" },
 	{ "GET",    "/api/projects/:id/export",             export_download,      U, BODY_NONE, "export.download" },
 	{ "GET",    "/api/tasks",                           tasks_list,           U, BODY_NONE, "tasks.list" },
 	{ "POST",   "/api/tasks",                           tasks_create,         U, BODY_JSON, "tasks.create" },

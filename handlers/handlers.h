@@ -113,4 +113,12 @@ int predictions_import(struct req *r);      /* 201, 400, 404 */
 int export_formats(struct req *r);          /* 200, 404 */
 int export_download(struct req *r);         /* 200 (streamed), 400, 404 */
 
+/* exports.c: export snapshots, built by `siali worker` */
+int exports_list(struct req *r);            /* 200, 404 */
+int exports_create(struct req *r);          /* 201, 400, 404 */
+int exports_get(struct req *r);             /* 200, 404 */
+int exports_delete(struct req *r);          /* 204, 404 */
+int exports_download(struct req *r);        /* 200 (streamed), 400, 404 */
+int exports_convert(struct req *r);         /* 200, 400, 404 */
+
 #endif
