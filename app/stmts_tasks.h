@@ -53,21 +53,10 @@
 #define TASK_PAGE_IDS_INNER_SQL \
 	"SELECT id FROM tasks WHERE project_id = ? AND inner_id > ? ORDER BY inner_id LIMIT ?"
 
-/* Rows per bulk statement (5, 8 and 5 parameters a row; at most 32 parameters a statement). */
-#define TASK_BATCH 6
-#define ANN_BATCH 4
-#define PRED_BATCH 6
-#define TASK_ROW "(?, ?, ?, ?, ?)"
-#define ANN_ROW "(?, ?, ?, ?, ?, ?, ?, ?, 'imported')"
-#define PRED_ROW "(?, ?, ?, ?, ?)"
-#define ROWS4(x) x ", " x ", " x ", " x
-#define ROWS6(x) ROWS4(x) ", " x ", " x
-#define TASK_INSERT_HEAD "INSERT INTO tasks (project_id, overlap, inner_id, data, meta) VALUES "
-#define ANN_INSERT_HEAD \
-	"INSERT INTO annotations (project_id, task_id, completed_by, result, was_cancelled, " \
-	"ground_truth, lead_time, import_id, last_action) VALUES "
-#define PRED_INSERT_HEAD \
-	"INSERT INTO predictions (project_id, task_id, result, score, model_version) VALUES "
+/* The import's batches: one statement per batch with one JSON parameter (JSON_TABLE), so a batch
+ * holds any number of rows. Annotations and predictions find their task by (project, inner_id),
+ * which the import hands out itself, so no id is read back. Task counters come computed. */
+#define IMPORT_JT(cols) "JSON_TABLE(?, '$[*]' COLUMNS(" cols ")) jt"
 
 #define STMT_LIST_TASKS(STMT) \
 	/* --- task lists --- */ \
@@ -126,27 +115,70 @@
 	    "UPDATE projects SET next_inner_id = next_inner_id + ? WHERE id = ?") \
 	STMT(TASK_DATA_COLUMNS_SET, 2, 0, "UPDATE projects SET data_columns = ? WHERE id = ?") \
 	\
-	/* --- the JSON import --- */ \
-	STMT(IMPORT_TASKS, 5 * TASK_BATCH, 0, TASK_INSERT_HEAD ROWS6(TASK_ROW)) \
-	STMT(IMPORT_TASK, 5, 0, TASK_INSERT_HEAD TASK_ROW) \
-	STMT(IMPORT_ANNS, 8 * ANN_BATCH, 0, ANN_INSERT_HEAD ROWS4(ANN_ROW)) \
-	STMT(IMPORT_ANN, 8, 0, ANN_INSERT_HEAD ANN_ROW) \
-	STMT(IMPORT_PREDS, 5 * PRED_BATCH, 0, PRED_INSERT_HEAD ROWS6(PRED_ROW)) \
-	STMT(IMPORT_PRED, 5, 0, PRED_INSERT_HEAD PRED_ROW) \
+	/* --- the streaming import (handlers/import.c) --- */ \
+	STMT(IMPORT_TASKS, 4, 0, \
+	    "INSERT INTO tasks (project_id, overlap, file_upload_id, inner_id, data, meta, " \
+	    "total_annotations, cancelled_annotations, ground_truth_annotations, total_predictions, " \
+	    "is_labeled) SELECT ?, ?, NULLIF(?, 0), jt.i, jt.d, COALESCE(jt.m, '{}'), jt.t, jt.c, jt.g, " \
+	    "jt.p, jt.l FROM " IMPORT_JT("i BIGINT PATH '$.i', d LONGTEXT PATH '$.d', " \
+	    "m LONGTEXT PATH '$.m', t INT PATH '$.t', c INT PATH '$.c', g INT PATH '$.g', " \
+	    "p INT PATH '$.p', l INT PATH '$.l'")) \
+	STMT(IMPORT_ANNS, 2, 0, \
+	    "INSERT INTO annotations (project_id, task_id, completed_by, result, was_cancelled, " \
+	    "ground_truth, lead_time, import_id, last_action) SELECT t.project_id, t.id, jt.u, jt.r, " \
+	    "jt.x, jt.g, jt.l, jt.k, 'imported' FROM " IMPORT_JT("o FOR ORDINALITY, " \
+	    "i BIGINT PATH '$.i', u BIGINT PATH '$.u', r LONGTEXT PATH '$.r', x INT PATH '$.x', " \
+	    "g INT PATH '$.g', l DOUBLE PATH '$.l', k BIGINT PATH '$.k'") \
+	    " JOIN tasks t ON t.project_id = ? AND t.inner_id = jt.i ORDER BY jt.o") \
+	STMT(IMPORT_PREDS, 2, 0, \
+	    "INSERT INTO predictions (project_id, task_id, result, score, model_version) " \
+	    "SELECT t.project_id, t.id, jt.r, jt.s, jt.m FROM " IMPORT_JT("o FOR ORDINALITY, " \
+	    "i BIGINT PATH '$.i', r LONGTEXT PATH '$.r', s DOUBLE PATH '$.s', " \
+	    "m VARCHAR(255) PATH '$.m'") \
+	    " JOIN tasks t ON t.project_id = ? AND t.inner_id = jt.i ORDER BY jt.o") \
 	STMT(IMPORT_TASK_IDS, 3, 1, \
 	    "SELECT id FROM tasks WHERE project_id = ? AND inner_id >= ? AND inner_id < ? " \
 	    "ORDER BY inner_id") \
-	STMT(IMPORT_ANN_COUNTERS, 4, 0, \
-	    "UPDATE tasks t JOIN (SELECT task_id, SUM(was_cancelled = 0) n, SUM(was_cancelled = 1) c, " \
-	    "SUM(ground_truth = 1 AND was_cancelled = 0) g FROM annotations " \
-	    "WHERE task_id BETWEEN ? AND ? AND project_id = ? GROUP BY task_id) a ON a.task_id = t.id " \
-	    "SET t.total_annotations = a.n, t.cancelled_annotations = a.c, " \
-	    "t.ground_truth_annotations = a.g, " \
-	    "t.is_labeled = (a.n + IF(? = 'IGNORE_SKIPPED', a.c, 0)) >= GREATEST(t.overlap, 1)") \
-	STMT(IMPORT_PRED_COUNTERS, 3, 0, \
-	    "UPDATE tasks t JOIN (SELECT task_id, COUNT(*) n FROM predictions " \
-	    "WHERE task_id BETWEEN ? AND ? AND project_id = ? GROUP BY task_id) p ON p.task_id = t.id " \
-	    "SET t.total_predictions = p.n") \
+	/* reimport: the tasks made from some uploads (a JSON list of ids), to delete them first */ \
+	STMT(IMPORT_UPLOAD_TASKS, 2, 2, \
+	    "SELECT t.id, t.data FROM tasks t WHERE t.project_id = ? AND t.file_upload_id IN " \
+	    "(SELECT jt.f FROM " IMPORT_JT("f BIGINT PATH '$'") ") ORDER BY t.id") \
+	/* idempotency keys */ \
+	STMT(IDEM_PURGE, 1, 0, \
+	    "DELETE FROM idempotency_keys WHERE user_id = ? AND created_at < UTC_TIMESTAMP(6) - " \
+	    "INTERVAL 1 DAY") \
+	STMT(IDEM_PURGE_ALL, 0, 0, \
+	    "DELETE FROM idempotency_keys WHERE created_at < UTC_TIMESTAMP(6) - INTERVAL 1 DAY " \
+	    "LIMIT 100") \
+	STMT(IDEM_GET, 2, 3, \
+	    "SELECT request_hash, status, response FROM idempotency_keys WHERE user_id = ? AND " \
+	    "idem_key = ?") \
+	STMT(IDEM_PUT, 5, 0, \
+	    "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, response) " \
+	    "VALUES (?, ?, ?, ?, ?)") \
+	/* file uploads (handlers/uploads.c and the import) */ \
+	STMT(UPLOAD_INSERT, 4, 0, \
+	    "INSERT INTO file_uploads (project_id, user_id, file, content_type) VALUES (?, ?, ?, ?)") \
+	STMT(UPLOAD_SIZE, 2, 0, "UPDATE file_uploads SET size = ? WHERE id = ?") \
+	STMT(UPLOAD_SET, 4, 0, \
+	    "UPDATE file_uploads SET file = ?, size = ?, content_type = ? WHERE id = ?") \
+	STMT(UPLOAD_GET, 2, 5, \
+	    "SELECT f.id, f.file, f.size, f.content_type, f.project_id FROM file_uploads f " \
+	    "JOIN projects p ON p.id = f.project_id WHERE f.id = ? AND p.organization_id = ?") \
+	STMT(UPLOAD_OF_PROJECT, 2, 5, \
+	    "SELECT f.id, f.file, f.size, f.content_type, f.project_id FROM file_uploads f " \
+	    "WHERE f.project_id = ? AND f.id = ?") \
+	STMT(UPLOAD_BY_FILE, 2, 5, \
+	    "SELECT f.id, f.file, f.size, f.content_type, f.project_id FROM file_uploads f " \
+	    "WHERE f.project_id = ? AND f.file = ? ORDER BY f.id DESC LIMIT 1") \
+	STMT(UPLOAD_LIST_ALL, 1, 5, \
+	    "SELECT f.id, f.file, f.size, f.content_type, f.project_id FROM file_uploads f " \
+	    "WHERE f.project_id = ? ORDER BY f.id") \
+	STMT(UPLOAD_LIST_IDS, 2, 5, \
+	    "SELECT f.id, f.file, f.size, f.content_type, f.project_id FROM file_uploads f " \
+	    "WHERE f.project_id = ? AND f.id IN (SELECT jt.f FROM " IMPORT_JT("f BIGINT PATH '$'") \
+	    ") ORDER BY f.id") \
+	STMT(UPLOAD_DELETE, 1, 0, "DELETE FROM file_uploads WHERE id = ?") \
 	STMT(IMPORT_MODEL_VERSION, 2, 0, \
 	    "UPDATE projects SET model_version = ? WHERE id = ? " \
 	    "AND (model_version IS NULL OR model_version = '')") \

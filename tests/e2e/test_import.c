@@ -224,7 +224,7 @@ Test(import, empty_and_wrong_bodies)
 	resp_free(r);
 	char path[128];
 	snprintf(path, sizeof(path), "/api/projects/%lld/import", pid);
-	r = http("POST", path, owner, "text=abc", "text/plain");
+	r = http("POST", path, owner, "text=abc", "application/octet-stream");
 	cr_assert_eq(r->status, 400);
 	cr_assert_str_eq(jstr(r->json, "validation_errors.non_field_errors.0"),
 	    "load_tasks: No data found in DATA or in FILES");

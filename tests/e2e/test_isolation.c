@@ -10,7 +10,7 @@
 #include "e2e.h"
 
 static char owner[256], stranger[256];
-static long long project, task, annotation, draft, prediction;
+static long long project, task, annotation, draft, prediction, upload;
 
 /* Creates an object through the API and returns its id. */
 static long long
@@ -50,6 +50,17 @@ setup(void)
 	snprintf(body, sizeof(body), "{\"task\":%lld,\"result\":[],\"score\":0.5,\"model_version\":\"m1\"}",
 	    task);
 	prediction = make(owner, "POST", "/api/predictions/", body, "id");
+	/* a file upload (url= with inline JSON is kept as an upload, as Label Studio does) */
+	snprintf(path, sizeof(path), "/api/projects/%lld/import?commit_to_project=false", project);
+	{
+		struct resp *r = http("POST", path, owner, "url=%5B%7B%22text%22%3A%22u%22%7D%5D",
+		    "application/x-www-form-urlencoded");
+
+		cr_assert_eq(r->status, 201, "%s", r->body);
+		upload = jint(r->json, "file_upload_ids.0");
+		cr_assert_gt(upload, 0, "%s", r->body);
+		resp_free(r);
+	}
 }
 
 TestSuite(isolation, .init = setup, .timeout = 120);
@@ -59,7 +70,7 @@ static char *
 snapshot(void)
 {
 	return e2e_sql_out("CHECKSUM TABLE projects, tasks, annotations, drafts, predictions, "
-	    "task_locks, label_usage EXTENDED");
+	    "task_locks, label_usage, file_uploads EXTENDED");
 }
 
 /* The owner's object named by the path so far ("/api/tasks/" → the task), or -1. */
@@ -69,7 +80,7 @@ object_before(const char *path, size_t n)
 	static const struct { const char *prefix; long long *id; } kinds[] = {
 		{ "/api/projects/", &project }, { "/api/tasks/", &task },
 		{ "/api/annotations/", &annotation }, { "/api/drafts/", &draft },
-		{ "/api/predictions/", &prediction },
+		{ "/api/predictions/", &prediction }, { "/api/import/file-upload/", &upload },
 	};
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)

@@ -1,0 +1,142 @@
+#!/bin/bash
+# import.sh — the streaming import at scale (issue 4, item 9).
+#
+# Starts a stack under var/bench-import (127.0.0.1:28091) and measures:
+#   one POST /api/projects/{id}/import of BENCH_IMPORT_TASKS tasks (default 100,000; ~1 KB of data
+#   each, ~100 MB of JSON, generated once)                                    <= 10 s
+#   the peak RSS (VmHWM) of the siali workers (children of the serve master) <= 150 MB
+#   a 300 MB body over max_body_size answered 413                            <= 1 s
+#   GET /api/projects/{id}/ p99 while that 413 is answered (wrk -c1), against a quiet run: < +10 %
+# Each line prints the figure, the target and their ratio (>= 1.00 meets it).
+# Environment: BENCH_IMPORT_TASKS, BENCH_DURATION (wrk runs, 10s), BENCH_KEEP=1, SIALI_BIN.
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=$(realpath -m "${SIALI_BIN:-$SRC/build/siali}")
+cd "$SRC"
+. tests/bench/lib.sh
+
+N=${BENCH_IMPORT_TASKS:-100000}
+DURATION=${BENCH_DURATION:-10s}
+PORT=${BENCH_PORT:-28091}
+mkdir -p "${BENCH_DIR:-var/bench-import}"
+DIR=$(cd "${BENCH_DIR:-var/bench-import}" && pwd)
+URL=http://127.0.0.1:$PORT
+OUT=$DIR/wrk
+bench_lock "$DIR"
+
+for tool in wrk curl python3 mariadbd flock; do
+	command -v "$tool" >/dev/null || die "$tool is missing: run \`make deps\`"
+done
+[ -x "$BIN" ] || die "$BIN is not built: run \`make build\`"
+
+teardown() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		say "BENCH_KEEP: siali on $URL is left running (stop: tests/stack.sh stop $DIR)"
+		exit "$rc"
+	fi
+	tests/stack.sh stop "$DIR" || true
+	exit "$rc"
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+tests/stack.sh stop "$DIR"
+rm -f "$OUT".*
+say "starting the stack under $DIR (port $PORT)"
+SIALI_LOG_REQUESTS=${SIALI_LOG_REQUESTS:-false} tests/stack.sh start "$DIR" "$PORT" "$BIN" 9>&-
+export SIALI_CONFIG=$DIR/siali.conf
+TOKEN=$(bench_token "$BIN" bench)
+[ -n "$TOKEN" ] || die "no token from \`siali user\`"
+AUTH="Authorization: Token $TOKEN"
+
+api() { # method path [body]
+	curl -sS -f -X "$1" -H "$AUTH" -H 'Content-Type: application/json' ${3:+--data-binary "$3"} "$URL$2"
+}
+workers_hwm() { # the largest VmHWM (kB) among the serve master's children
+	local master max=0 v
+	master=$(cat "$DIR/serve.pid")
+	for p in $(pgrep -P "$master"); do
+		v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)
+		[ "${v:-0}" -gt "$max" ] && max=$v
+	done
+	echo "$max"
+}
+
+declare -a ROWS=()
+report() { # what figure unit target cmp(le|ge)
+	local ratio verdict
+	if [ "$5" = le ]; then
+		ratio=$(awk -v f="$2" -v t="$4" 'BEGIN { printf "%.2f", (f > 0 ? t / f : 99) }')
+	else
+		ratio=$(awk -v f="$2" -v t="$4" 'BEGIN { printf "%.2f", f / t }')
+	fi
+	if awk -v r="$ratio" 'BEGIN { exit !(r >= 1) }'; then verdict=PASS; else verdict=BELOW; fi
+	ROWS+=("$(printf '%-52s %10s %-5s %8s %6s  %s' "$1" "$2" "$3" "$([ "$5" = le ] && echo "<=" || echo ">=")$4" "$ratio" "$verdict")")
+}
+pct() { to_ms "$(awk -v p="$2" '$1 == p { print $2 }' "$OUT.$1")"; }
+
+config='<View><Text name=\"text\" value=\"$text\"/><Choices name=\"sentiment\" toName=\"text\"><Choice value=\"Positive\"/><Choice value=\"Negative\"/></Choices></View>'
+PROJECT=$(api POST /api/projects/ "{\"title\":\"bench-import-$(date +%s)\",\"label_config\":\"$config\"}" |
+	sed -n 's/^{ *"id": *\([0-9]*\).*/\1/p')
+[ -n "$PROJECT" ] || die "could not create the project"
+
+BODY=$DIR/tasks-$N.json
+if [ ! -s "$BODY" ]; then
+	say "generating $N tasks into $BODY"
+	python3 - "$N" >"$BODY" <<'PY'
+import json, sys
+n = int(sys.argv[1])
+filler = "lorem ipsum dolor sit amet " * 36
+sys.stdout.write("[")
+for i in range(n):
+    if i:
+        sys.stdout.write(",")
+    sys.stdout.write(json.dumps({"data": {"text": "task %d %s" % (i, filler[:950]), "n": i}}))
+sys.stdout.write("]")
+PY
+fi
+say "body: $(du -m "$BODY" | cut -f1) MB"
+
+hwm0=$(workers_hwm)
+t0=$(date +%s.%N)
+code=$(curl -sS -o "$OUT.import" -w '%{http_code}' -H "$AUTH" -H 'Content-Type: application/json' \
+	--data-binary @"$BODY" "$URL/api/projects/$PROJECT/import")
+t1=$(date +%s.%N)
+[ "$code" = 201 ] || die "import answered $code: $(head -c 300 "$OUT.import")"
+grep -q "\"task_count\":$N" "$OUT.import" || die "unexpected answer: $(head -c 300 "$OUT.import")"
+hwm1=$(workers_hwm)
+report "POST import, $N tasks ($(du -m "$BODY" | cut -f1) MB JSON), s" \
+	"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" s 10 le
+report "worker peak RSS (VmHWM, before $((hwm0 / 1024)) MB)" "$((hwm1 / 1024))" MB 150 le
+
+# 413 for a 300 MB body over the limit, with GET /api/projects/{id}/ running beside it.
+PP="$URL/api/projects/$PROJECT/"
+wrk -t1 -c1 -d2s -H "$AUTH" "$PP" >/dev/null
+wrk -t1 -c1 -d"$DURATION" --latency -H "$AUTH" "$PP" >"$OUT.quiet"
+BIG=$DIR/big-300m.bin
+[ -s "$BIG" ] || head -c 300000000 /dev/zero >"$BIG"
+wrk -t1 -c1 -d"$DURATION" --latency -H "$AUTH" "$PP" >"$OUT.busy" &
+WRK=$!
+sleep 1
+worst=0
+end=$(( $(date +%s) + ${DURATION%s} - 2 ))
+while [ "$(date +%s)" -lt "$end" ]; do
+	t0=$(date +%s.%N)
+	code=$(curl -sS -o /dev/null -w '%{http_code}' -H "$AUTH" -H 'Content-Type: application/json' \
+		--data-binary @"$BIG" "$URL/api/projects/$PROJECT/import" || true)
+	t1=$(date +%s.%N)
+	[ "$code" = 413 ] || die "a 300 MB body answered $code"
+	worst=$(awk -v a="$t0" -v b="$t1" -v w="$worst" 'BEGIN { d = b - a; printf "%.3f", (d > w ? d : w) }')
+done
+wait "$WRK"
+report "300 MB body over the limit -> 413, worst s" "$worst" s 1 le
+q=$(pct quiet 99%)
+b=$(pct busy 99%)
+report "GET /api/projects/{id}/ p99 quiet $q ms, during 413s, ms" "$b" ms "$(awk -v q="$q" 'BEGIN { printf "%.3f", q * 1.1 }')" le
+
+echo
+printf '%-52s %10s %-5s %8s %6s  %s\n' measurement figure unit target ratio verdict
+printf '%s\n' "${ROWS[@]}"
