@@ -52,31 +52,7 @@ TOKEN=$(bench_token "$BIN" bench)
 [ -n "$TOKEN" ] || die "no token from \`siali user\`"
 AUTH="Authorization: Token $TOKEN"
 
-api() { # method path [body]
-	curl -sS -f -X "$1" -H "$AUTH" -H 'Content-Type: application/json' ${3:+--data-binary "$3"} "$URL$2"
-}
-workers_hwm() { # the largest VmHWM (kB) among the serve master's children
-	local master max=0 v
-	master=$(cat "$DIR/serve.pid")
-	for p in $(pgrep -P "$master"); do
-		v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)
-		[ "${v:-0}" -gt "$max" ] && max=$v
-	done
-	echo "$max"
-}
 
-declare -a ROWS=()
-report() { # what figure unit target cmp(le|ge)
-	local ratio verdict
-	if [ "$5" = le ]; then
-		ratio=$(awk -v f="$2" -v t="$4" 'BEGIN { printf "%.2f", (f > 0 ? t / f : 99) }')
-	else
-		ratio=$(awk -v f="$2" -v t="$4" 'BEGIN { printf "%.2f", f / t }')
-	fi
-	if awk -v r="$ratio" 'BEGIN { exit !(r >= 1) }'; then verdict=PASS; else verdict=BELOW; fi
-	ROWS+=("$(printf '%-52s %10s %-5s %8s %6s  %s' "$1" "$2" "$3" "$([ "$5" = le ] && echo "<=" || echo ">=")$4" "$ratio" "$verdict")")
-}
-pct() { to_ms "$(awk -v p="$2" '$1 == p { print $2 }' "$OUT.$1")"; }
 
 config='<View><Text name=\"text\" value=\"$text\"/><Choices name=\"sentiment\" toName=\"text\"><Choice value=\"Positive\"/><Choice value=\"Negative\"/></Choices></View>'
 PROJECT=$(api POST /api/projects/ "{\"title\":\"bench-import-$(date +%s)\",\"label_config\":\"$config\"}" |

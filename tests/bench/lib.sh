@@ -53,3 +53,36 @@ bench_token() { # bin name
 	fi
 	printf '%s' "$acct" | sed -n 's/.*"token" *: *"\([0-9a-fA-F]\{40\}\)".*/\1/p'
 }
+
+# --- for the scripts that measure against absolute targets (tasks.sh, import.sh) ---------------
+# They set DIR (the stack), URL, AUTH ("Authorization: Token …") and OUT (prefix of raw outputs).
+
+api() { # method path [body]
+	curl -sS -f -X "$1" -H "$AUTH" -H 'Content-Type: application/json' ${3:+--data-binary "$3"} "$URL$2"
+}
+
+workers_hwm() { # the largest VmHWM (kB) among the serve master's children
+	local master max=0 v
+	master=$(cat "$DIR/serve.pid")
+	for p in $(pgrep -P "$master"); do
+		v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)
+		[ "${v:-0}" -gt "$max" ] && max=$v
+	done
+	echo "$max"
+}
+
+pct() { to_ms "$(awk -v p="$2" '$1 == p { print $2 }' "$OUT.$1")"; }   # name percentile
+
+# report what figure unit target le|ge: one line of the final table, the ratio >= 1 meeting the
+# target (target / figure for "le", figure / target for "ge").
+declare -a ROWS=()
+report() {
+	local ratio verdict
+	if [ "$5" = le ]; then
+		ratio=$(awk -v f="$2" -v t="$4" 'BEGIN { printf "%.2f", (f > 0 ? t / f : 99) }')
+	else
+		ratio=$(awk -v f="$2" -v t="$4" 'BEGIN { printf "%.2f", f / t }')
+	fi
+	if awk -v r="$ratio" 'BEGIN { exit !(r >= 1) }'; then verdict=PASS; else verdict=BELOW; fi
+	ROWS+=("$(printf '%-52s %10s %-5s %8s %6s  %s' "$1" "$2" "$3" "$([ "$5" = le ] && echo "<=" || echo ">=")$4" "$ratio" "$verdict")")
+}

@@ -13,6 +13,8 @@
 #   every id: include=id&page_size=10000, page by page    one client, total <= 10 s
 #   POST /api/tasks/{random}/annotations/                 wrk -c32  >= 1000/s, p99 <= 60 ms
 #   GET /api/projects/{id}/                               wrk -c1   p50 <= 5 ms
+#   GET /api/projects/{id}/export?exportType=JSON&download_all_tasks=true (issue 4), measured first
+#   on fresh workers: first byte <= 1 s, >= 20,000 tasks/s, workers' peak RSS <= 64 MB
 #
 # The baseline is the issue's targets: each line prints the figure, the target and their ratio
 # (>= 1.00 meets it). Environment: BENCH_TASKS, BENCH_BATCH (tasks per import request, 10000),
@@ -68,9 +70,6 @@ TOKEN=$(bench_token "$BIN" bench)
 AUTH="Authorization: Token $TOKEN"
 
 sql() { mariadb --no-defaults -S "$DIR/mysql.sock" -u"$(id -un)" -N -B siali -e "$1"; }
-api() { # method path [body]
-	curl -sS -f -X "$1" -H "$AUTH" -H 'Content-Type: application/json' ${3:+--data-binary "$3"} "$URL$2"
-}
 
 # --- the data ---------------------------------------------------------------------------------------
 
@@ -104,16 +103,13 @@ sql "SELECT id FROM tasks WHERE project_id = $PROJECT ORDER BY RAND() LIMIT 1000
 
 # --- the measurements -------------------------------------------------------------------------------
 
-declare -a ROWS=()
-report() { # what figure unit target cmp(le|ge)
-	local ratio verdict
-	if [ "$5" = le ]; then
-		ratio=$(awk -v f="$2" -v t="$4" 'BEGIN { printf "%.2f", (f > 0 ? t / f : 99) }')
-	else
-		ratio=$(awk -v f="$2" -v t="$4" 'BEGIN { printf "%.2f", f / t }')
-	fi
-	if awk -v r="$ratio" 'BEGIN { exit !(r >= 1) }'; then verdict=PASS; else verdict=BELOW; fi
-	ROWS+=("$(printf '%-52s %10s %-5s %8s %6s  %s' "$1" "$2" "$3" "$([ "$5" = le ] && echo "<=" || echo ">=")$4" "$ratio" "$verdict")")
+
+rps() { awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$OUT.$1"; }
+
+check() { # path: must answer 200
+	local code
+	code=$(curl -sS -o "$OUT.check" -w '%{http_code}' -H "$AUTH" "$URL$1")
+	[ "$code" = 200 ] || die "GET $1 answers $code: $(head -c 300 "$OUT.check")"
 }
 
 wrk_run() { # name connections url [extra wrk args...]
@@ -125,14 +121,15 @@ wrk_run() { # name connections url [extra wrk args...]
 		die "$name: errors during the run (see $OUT.$name and $DIR/serve.log)"
 	fi
 }
-pct() { to_ms "$(awk -v p="$2" '$1 == p { print $2 }' "$OUT.$1")"; }
-rps() { awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$OUT.$1"; }
 
-check() { # path: must answer 200
-	local code
-	code=$(curl -sS -o "$OUT.check" -w '%{http_code}' -H "$AUTH" "$URL$1")
-	[ "$code" = 200 ] || die "GET $1 answers $code: $(head -c 300 "$OUT.check")"
-}
+say "exporting the project as JSON"
+read -r first total size < <(curl -sS -f -o /dev/null -H "$AUTH" \
+	-w '%{time_starttransfer} %{time_total} %{size_download}\n' \
+	"$URL/api/projects/$PROJECT/export?exportType=JSON&download_all_tasks=true")
+hwm=$(workers_hwm)
+report "export JSON ($((size / 1048576)) MB), first byte" "$(awk -v f="$first" 'BEGIN { printf "%.3f", f }')" s 1 le
+report "export JSON, tasks/s" "$(awk -v n="$N" -v t="$total" 'BEGIN { printf "%.0f", n / t }')" /s 20000 ge
+report "export JSON, workers' peak RSS (VmHWM)" "$((hwm / 1024))" MB 64 le
 
 say "measuring (wrk runs of $DURATION)"
 P1="/api/tasks/?project=$PROJECT&page=1&page_size=100"
