@@ -10,6 +10,7 @@
 #include "db.h"
 #include "jobs.h"
 #include "log.h"
+#include "handlers.h"
 
 #define STALE_AFTER 300         /* seconds without a heartbeat before a running job is retaken */
 #define BACKOFF_BASE 60         /* first retry after a minute, then doubling */
@@ -33,6 +34,7 @@ job_noop(struct req *r, int64_t id, struct json_object *payload, char *err, size
 
 const struct job_type job_types[] = {
 	{ "noop", job_noop },
+	{ "export.snapshot", exports_job_snapshot },    /* handlers/exports.c */
 };
 const size_t job_types_count = sizeof(job_types) / sizeof(job_types[0]);
 

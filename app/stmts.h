@@ -13,6 +13,7 @@
 #include "stmts_tasks.h"
 #include "stmts_annotations.h"
 #include "stmts_export.h"
+#include "stmts_exports.h"
 
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%fZ')"
 
@@ -173,7 +174,7 @@
 	\
 	/* --- the labeling resources, one list per module --- */ \
 	STMT_LIST_SHARED(STMT) STMT_LIST_PROJECTS(STMT) STMT_LIST_TASKS(STMT) STMT_LIST_ANNOTATIONS(STMT) \
-	STMT_LIST_EXPORT(STMT)
+	STMT_LIST_EXPORT(STMT) STMT_LIST_EXPORTS(STMT)
 
 #define STMT_ENUM(id, np, nc, sql) STMT_##id,
 enum stmt_id { STMT_LIST(STMT_ENUM) STMT__COUNT };

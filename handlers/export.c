@@ -284,6 +284,7 @@ export_formats(struct req *r)
 struct out {
 	struct req *r;                  /* the stream when f is NULL */
 	FILE *f;
+	EVP_MD_CTX *md;                 /* with f: the MD5 of what was written (snapshots) */
 	char *buf;
 	size_t n;
 	int failed;
@@ -304,6 +305,8 @@ out_put(struct out *o, const void *p, size_t n)
 		return;
 	if (o->f != NULL) {
 		if (n > 0 && fwrite(p, 1, n, o->f) != n)
+			o->failed = 1;
+		if (o->md != NULL && n > 0 && EVP_DigestUpdate(o->md, p, n) != 1)
 			o->failed = 1;
 		return;
 	}
@@ -629,6 +632,13 @@ struct exp {
 	FILE *notes;                    /* resources that could not be included */
 	long nnotes;
 	int64_t noted_task;
+
+	/* snapshots (export_snapshot_write) */
+	const struct snapshot_opts *snap;
+	FILE *idsf;                     /* the ids of the tasks written */
+	void (*tick)(void *);
+	void *tick_ctx;
+	const char *name_stem;          /* a snapshot's conversion: the download's name */
 };
 
 /* One task of a batch with its children (rows of the scratch request). */
@@ -702,11 +712,21 @@ jcol_raw(struct out *o, const char *k, const struct db_row *row, int col, const 
 }
 
 static void
-json_annotation(struct out *o, const struct db_row *a)
+json_annotation(struct out *o, const struct db_row *a, int expand_user)
 {
 	out_str(o, "{\"id\":");
 	out_put(o, a->v[1], a->len[1]);
-	jcol_int(o, "completed_by", a, 2);
+	if (expand_user && !db_null(a, 2)) {
+		/* UserSimple as Label Studio's expanded completed_by: {id, email, first_name, last_name} */
+		out_str(o, ",\"completed_by\":{\"id\":");
+		out_put(o, a->v[2], a->len[2]);
+		jcol_str(o, "email", a, EXPORT_ANN_NCOLS);
+		jcol_str(o, "first_name", a, EXPORT_ANN_NCOLS + 1);
+		jcol_str(o, "last_name", a, EXPORT_ANN_NCOLS + 2);
+		out_put(o, "}", 1);
+	} else {
+		jcol_int(o, "completed_by", a, 2);
+	}
 	jcol_raw(o, "result", a, 3, "[]");
 	jcol_bool(o, "was_cancelled", a, 4);
 	jcol_bool(o, "ground_truth", a, 5);
@@ -746,6 +766,28 @@ json_data(struct exp *e, const struct db_row *t)
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+/* An expanded prediction (PREDICTION_COLS), as the prediction API shows it without created_ago,
+ * which changes with the clock. */
+static void
+json_prediction(struct out *o, const struct db_row *p)
+{
+	out_str(o, "{\"id\":");
+	out_put(o, p->v[0], p->len[0]);
+	jcol_raw(o, "result", p, 1, "[]");
+	jcol_double(o, "score", p, 2);
+	jcol_str(o, "model_version", p, 3);
+	jcol_int(o, "model", p, 4);
+	jcol_int(o, "model_run", p, 5);
+	jcol_int(o, "cluster", p, 6);
+	jcol_raw(o, "neighbors", p, 7, "null");
+	jcol_double(o, "mislabeling", p, 8);
+	jcol_int(o, "task", p, 9);
+	jcol_int(o, "project", p, 10);
+	jcol_str(o, "created_at", p, 11);
+	jcol_str(o, "updated_at", p, 12);
+	out_put(o, "}", 1);
+}
+
 static int
 json_task(struct exp *e, const struct xtask *x)
 {
@@ -758,13 +800,18 @@ json_task(struct exp *e, const struct xtask *x)
 	for (size_t i = 0; i < x->nanns; i++) {
 		if (i > 0)
 			out_put(o, ",", 1);
-		json_annotation(o, &x->anns[i]);
+		json_annotation(o, &x->anns[i], e->snap != NULL && e->snap->expand_completed_by);
 	}
 	out_put(o, "]", 1);
 	/* No upload table yet: the file upload's id stands where Label Studio puts its name. */
 	jcol_int(o, "file_upload", t, 11);
 	out_str(o, ",\"drafts\":[");
-	for (size_t i = 0; i < x->ndrafts; i++) {
+	for (size_t i = 0; i < x->ndrafts && e->snap != NULL && !e->snap->expand_drafts; i++) {
+		if (i > 0)
+			out_put(o, ",", 1);
+		out_put(o, x->drafts[i].v[0], x->drafts[i].len[0]);
+	}
+	for (size_t i = 0; i < x->ndrafts && (e->snap == NULL || e->snap->expand_drafts); i++) {
 		struct json_object *d = req_own(e->b, draft_to_json(e->b, &x->drafts[i]));
 
 		/* created_ago changes with the clock: left out so that exports stay identical */
@@ -778,7 +825,12 @@ json_task(struct exp *e, const struct xtask *x)
 	for (size_t i = 0; i < x->npreds; i++) {
 		if (i > 0)
 			out_put(o, ",", 1);
-		out_put(o, x->preds[i].v[1], x->preds[i].len[1]);
+		if (e->snap == NULL)
+			out_put(o, x->preds[i].v[1], x->preds[i].len[1]);
+		else if (!e->snap->expand_predictions)
+			out_put(o, x->preds[i].v[0], x->preds[i].len[0]);
+		else
+			json_prediction(o, &x->preds[i]);
 	}
 	out_put(o, "]", 1);
 	json_data(e, t);
@@ -1898,6 +1950,42 @@ emit_item(struct exp *e, const struct item *it)
 	}
 }
 
+/* A snapshot's task: Label Studio's task filters (on the counters kept by writes), then its
+ * annotation filter (a disjunction; none set keeps every annotation), then only_with_annotations
+ * (on the annotations kept). */
+static int
+snap_task(struct exp *e, const struct xtask *x)
+{
+	const struct snapshot_opts *so = e->snap;
+	const struct db_row *t = x->row;
+	int64_t total = db_int(t, 6), cancelled = db_int(t, 7), id = db_int(t, 0);
+	int labeled = db_int(t, EXPORT_TASK_NCOLS) != 0;
+	struct xtask y = *x;
+
+	if ((so->skipped == 1 && cancelled == 0) || (so->skipped == -1 && cancelled > 0) ||
+	    (so->finished == 1 && !labeled) || (so->finished == -1 && labeled) ||
+	    (so->annotated == 1 && total == 0) || (so->annotated == -1 && total > 0))
+		return 0;
+	if (so->usual || so->ground_truth || so->skipped_anns) {
+		struct db_row *keep = req_alloc(e->b, (x->nanns ? x->nanns : 1) * sizeof(*keep));
+
+		y.nanns = 0;
+		for (size_t i = 0; i < x->nanns; i++) {
+			const struct db_row *a = &x->anns[i];
+			int c = db_int(a, 4) != 0, gt = db_int(a, 5) != 0;
+
+			if ((so->usual && !c && !gt) || (so->ground_truth && gt) || (so->skipped_anns && c))
+				keep[y.nanns++] = *a;
+		}
+		y.anns = keep;
+	}
+	if (so->only_with_annotations && y.nanns == 0)
+		return 0;
+	if (e->idsf != NULL && fwrite(&id, sizeof(id), 1, e->idsf) != 1)
+		e->o.failed = 1;
+	return json_task(e, &y);
+}
+
 static int
 do_task(struct exp *e, const struct xtask *x)
 {
@@ -1906,7 +1994,7 @@ do_task(struct exp *e, const struct xtask *x)
 	size_t nkeep = 0;
 
 	if (e->fmt->kind == K_JSON)
-		return json_task(e, x);
+		return e->snap != NULL ? snap_task(e, x) : json_task(e, x);
 	it.data = db_null(x->row, 1) ? NULL : json_tokener_parse(x->row->v[1]);
 	if (!json_object_is_type(it.data, json_type_object)) {
 		json_object_put(it.data);
@@ -2021,8 +2109,10 @@ walk(struct exp *e)
 			if (tasks.n == 0)
 				continue;
 		} else {
-			if (db_rows(e->b, &tasks, e->all ? STMT_EXPORT_TASKS_ALL : STMT_EXPORT_TASKS_DONE, "iii",
-			    e->pid, after, (int64_t)EXPORT_BATCH) != 0)
+			enum stmt_id q = e->snap != NULL ? STMT_SNAP_TASKS :
+			    e->all ? STMT_EXPORT_TASKS_ALL : STMT_EXPORT_TASKS_DONE;
+
+			if (db_rows(e->b, &tasks, q, "iii", e->pid, after, (int64_t)EXPORT_BATCH) != 0)
 				return -1;
 			if (tasks.n == 0)
 				break;
@@ -2041,9 +2131,11 @@ walk(struct exp *e)
 			    (json && db_rows(e->b, &drafts, STMT_EXPORT_DRAFTS_LIST, "is", e->pid, list) != 0) ||
 			    (json && db_rows(e->b, &preds, STMT_EXPORT_PREDS_LIST, "is", e->pid, list) != 0))
 				return -1;
-		} else if (db_rows(e->b, &anns, STMT_EXPORT_ANNS, "iii", e->pid, first, last) != 0 ||
+		} else if (db_rows(e->b, &anns, e->snap != NULL ? STMT_SNAP_ANNS : STMT_EXPORT_ANNS, "iii",
+		    e->pid, first, last) != 0 ||
 		    (json && db_rows(e->b, &drafts, STMT_EXPORT_DRAFTS, "iii", e->pid, first, last) != 0) ||
-		    (json && db_rows(e->b, &preds, STMT_EXPORT_PREDS, "iii", e->pid, first, last) != 0)) {
+		    (json && db_rows(e->b, &preds, e->snap != NULL ? STMT_SNAP_PREDS : STMT_EXPORT_PREDS,
+		    "iii", e->pid, first, last) != 0)) {
 			return -1;
 		}
 		xs = req_zalloc(e->b, tasks.n * sizeof(*xs));
@@ -2051,13 +2143,15 @@ walk(struct exp *e)
 			xs[i].row = &tasks.rows[i];
 		attach(xs, tasks.n, &anns, 0, 0);
 		attach(xs, tasks.n, &drafts, 4, 1);
-		attach(xs, tasks.n, &preds, 0, 2);
+		attach(xs, tasks.n, &preds, e->snap != NULL ? 9 : 0, 2);
 		for (size_t i = 0; i < tasks.n; i++)
 			if (do_task(e, &xs[i]) != 0)
 				return -1;
 		out_flush(&e->o);
 		if (e->o.failed)
 			return -1;
+		if (e->tick != NULL)
+			e->tick(e->tick_ctx);
 		if (e->ids == NULL && tasks.n < EXPORT_BATCH)
 			break;
 	}
@@ -2400,6 +2494,10 @@ file_name(struct exp *e, const struct db_row *fp, const char *ext)
 	time_t now = time(NULL);
 	struct tm tm;
 
+	if (e->name_stem != NULL) {
+		EVP_MD_CTX_free(ctx);
+		return req_printf(e->r, "%s.%s", e->name_stem, ext);
+	}
 	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_md5(), NULL) != 1)
 		memset(md, 0, sizeof(md));
 	else {
@@ -2420,17 +2518,18 @@ file_name(struct exp *e, const struct db_row *fp, const char *ext)
 	return req_printf(e->r, "project-%lld-at-%s-%s.%s", (long long)e->pid, stamp, hex, ext);
 }
 
+static int run_export(struct req *r, const struct project_ref *refp, const char *type,
+    const char *type_field, int all, int resources, const int64_t *ids, size_t nids, const char *stem);
+
 /* Answers 200 (streamed), 400 (bad parameter, format not available for this config), 404. */
 int
 export_download(struct req *r)
 {
 	struct project_ref ref;
-	struct exp *e;
-	struct db_row fp;
-	const char *type, *type_field = "exportType", *v, *ext, *ctype, *name;
+	const char *type, *type_field = "exportType", *v;
 	int64_t *ids = NULL;
 	size_t nids = 0;
-	int rc, all = 0, resources = 1, present, nheaders;
+	int rc, all = 0, resources = 1, present;
 
 	if ((rc = scope_project(r, req_param_id(r, "id"), &ref)) < 0)
 		return req_fail_db(r);
@@ -2449,13 +2548,28 @@ export_download(struct req *r)
 		return req_fail_field(r, "interpolate_key_frames", "Must be a valid boolean.");
 	if (parse_ids(r, &ids, &nids, &present) != 0)
 		return req_fail_field(r, "ids", "A valid integer is required.");
+	return run_export(r, &ref, type, type_field, all, resources, present ? ids : NULL, nids, NULL);
+}
+
+/* The export proper, after its parameters: ids NULL for every task (annotated ones unless all),
+ * stem the download's name without extension (NULL: Label Studio's easy export name). */
+static int
+run_export(struct req *r, const struct project_ref *refp, const char *type, const char *type_field,
+    int all, int resources, const int64_t *ids, size_t nids, const char *stem)
+{
+	struct project_ref ref = *refp;
+	struct exp *e;
+	struct db_row fp;
+	const char *ext, *ctype, *name;
+	int rc, nheaders;
 
 	e = req_zalloc(r, sizeof(*e));
 	e->r = r;
 	e->pid = ref.id;
 	e->all = all;
-	e->ids = present ? ids : NULL;
+	e->ids = ids;
 	e->nids = nids;
+	e->name_stem = stem;
 	for (size_t i = 0; i < NFMTS && e->fmt == NULL; i++)
 		if (strcmp(fmts[i].name, type) == 0)
 			e->fmt = &fmts[i];
@@ -2542,4 +2656,86 @@ export_download(struct req *r)
 	}
 	out_flush(&e->o);
 	return 200;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* For export snapshots (exports.c)                                                            */
+
+int
+export_type_ok(struct req *r, const struct project_ref *ref, const char *type)
+{
+	struct schema s;
+
+	for (size_t i = 0; i < NFMTS; i++) {
+		if (strcmp(fmts[i].name, type) != 0)
+			continue;
+		if (fmts[i].kind == K_NONE)
+			return 0;
+		schema_load(r, scope_config(r, ref), &s);
+		return fmt_enabled(&s, &fmts[i]);
+	}
+	return 0;
+}
+
+int
+export_reply_tasks(struct req *r, const struct project_ref *ref, const char *type,
+    const int64_t *ids, size_t nids, int resources, const char *name_stem)
+{
+	static const int64_t none = 0;
+
+	/* a non-NULL list, even when empty: NULL would mean every task */
+	return run_export(r, ref, type, "exportType", 1, resources, ids != NULL ? ids : &none, nids,
+	    name_stem);
+}
+
+int
+export_snapshot_write(struct req *r, const struct project_ref *ref, const struct snapshot_opts *so, FILE *f,
+    FILE *ids, int64_t *ntasks, char md5hex[33], void (*tick)(void *), void *ctx)
+{
+	struct exp *e = req_zalloc(r, sizeof(*e));
+	int64_t project_id = ref->id;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int rc;
+
+	e->r = r;
+	e->pid = project_id;
+	e->all = 1;
+	e->snap = so;
+	e->idsf = ids;
+	e->tick = tick;
+	e->tick_ctx = ctx;
+	for (size_t i = 0; i < NFMTS && e->fmt == NULL; i++)
+		if (fmts[i].kind == K_JSON)
+			e->fmt = &fmts[i];
+	e->c = scope_config(r, ref);            /* for the "$undefined$" renaming */
+	e->b = calloc(1, sizeof(*e->b));
+	if (e->b == NULL)
+		return -1;
+	req_begin(e->b);
+	req_defer(r, scratch_free, e->b);
+	e->o.r = r;
+	e->o.f = f;
+	e->o.md = EVP_MD_CTX_new();
+	if (e->o.md == NULL || EVP_DigestInit_ex(e->o.md, EVP_md5(), NULL) != 1) {
+		EVP_MD_CTX_free(e->o.md);
+		return -1;
+	}
+	out_put(&e->o, "[", 1);
+	rc = walk(e);
+	out_put(&e->o, "]", 1);
+	if (rc == 0 && !e->o.failed && EVP_DigestFinal_ex(e->o.md, md, &mdlen) == 1) {
+		for (unsigned i = 0; i < mdlen && i < 16; i++)
+			snprintf(md5hex + 2 * i, 3, "%02x", md[i]);
+	} else {
+		rc = -1;
+	}
+	EVP_MD_CTX_free(e->o.md);
+	e->o.md = NULL;
+	*ntasks = e->ntasks;
+	if (rc != 0 || e->o.failed) {
+		log_error("snapshot: project %lld failed after %d tasks", (long long)project_id, e->ntasks);
+		return -1;
+	}
+	return 0;
 }

@@ -120,5 +120,8 @@ int exports_get(struct req *r);             /* 200, 404 */
 int exports_delete(struct req *r);          /* 204, 404 */
 int exports_download(struct req *r);        /* 200 (streamed), 400, 404 */
 int exports_convert(struct req *r);         /* 200, 400, 404 */
+/* The "export.snapshot" job (a job_fn of app/jobs.h, in its job table): payload {"export_id": N}. */
+int exports_job_snapshot(struct req *r, int64_t job_id, struct json_object *payload, char *err,
+    size_t errsz);
 
 #endif

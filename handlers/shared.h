@@ -12,6 +12,7 @@
 #ifndef SIALI_SHARED_H
 #define SIALI_SHARED_H
 #include <stdint.h>
+#include <stdio.h>
 #include "req.h"
 
 struct json_object;
@@ -119,5 +120,29 @@ int ann_field_id(struct req *r, const char *key, int allow_null, int64_t *out);
 const char *ann_json_text(struct json_object *o, size_t *len);
 /* The draft object (drafts.c). */
 struct json_object *draft_to_json(struct req *r, const struct db_row *row);
+
+/* --- export snapshots: the easy export's writers, for exports.c (export.c) --- */
+
+struct project_ref;
+/* A snapshot's options, from its task_filter_options, annotation_filter_options and
+ * serialization_options (Label Studio's meanings). */
+struct snapshot_opts {
+	int skipped, finished, annotated;       /* 0 any, 1 only, -1 exclude */
+	int only_with_annotations;              /* drop tasks without any annotation */
+	int usual, ground_truth, skipped_anns;  /* annotations kept (a disjunction); all 0: every one */
+	int expand_drafts, expand_predictions, expand_completed_by;
+};
+/* Writes the project's snapshot (the JSON task list, options applied) into f, computing its MD5
+ * on the way, and the ids of the tasks written into ids (native int64_t each, for conversions).
+ * tick(ctx) is called after each batch (a job's heartbeat). 0 (*ntasks and md5hex set), or -1
+ * (logged; a database or write error). Runs its batches in a scratch request of its own. */
+int export_snapshot_write(struct req *r, const struct project_ref *ref, const struct snapshot_opts *o, FILE *f,
+    FILE *ids, int64_t *ntasks, char md5hex[33], void (*tick)(void *), void *ctx);
+/* 1 when type is an export format that the project's config allows, 0 otherwise. */
+int export_type_ok(struct req *r, const struct project_ref *ref, const char *type);
+/* Answers the easy export of format type restricted to the given tasks (ids sorted, unique; all
+ * of them, annotated or not), as a download named name_stem.<ext>. 200 (streamed), 400, 500. */
+int export_reply_tasks(struct req *r, const struct project_ref *ref, const char *type,
+    const int64_t *ids, size_t nids, int resources, const char *name_stem);
 
 #endif

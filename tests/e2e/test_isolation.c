@@ -5,12 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <criterion/criterion.h>
 
 #include "e2e.h"
 
 static char owner[256], stranger[256];
-static long long project, task, annotation, draft, prediction, upload;
+static long long project, task, annotation, draft, prediction, upload, export_id;
 
 /* Creates an object through the API and returns its id. */
 static long long
@@ -61,6 +62,20 @@ setup(void)
 		cr_assert_gt(upload, 0, "%s", r->body);
 		resp_free(r);
 	}
+	/* an export snapshot, finished by the job worker before the walk (so nothing moves under it) */
+	snprintf(path, sizeof(path), "/api/projects/%lld/exports", project);
+	export_id = make(owner, "POST", path, "{}", "id");
+	snprintf(path, sizeof(path), "/api/projects/%lld/exports/%lld", project, export_id);
+	for (int i = 0; i < 300; i++) {
+		struct resp *r = http("GET", path, owner, NULL, NULL);
+		int done = strcmp(jstr(r->json, "status"), "completed") == 0;
+
+		resp_free(r);
+		if (done)
+			break;
+		cr_assert_lt(i, 299, "export snapshot %lld not completed", export_id);
+		usleep(100000);
+	}
 }
 
 TestSuite(isolation, .init = setup, .timeout = 120);
@@ -70,7 +85,7 @@ static char *
 snapshot(void)
 {
 	return e2e_sql_out("CHECKSUM TABLE projects, tasks, annotations, drafts, predictions, "
-	    "task_locks, label_usage, file_uploads EXTENDED");
+	    "task_locks, label_usage, file_uploads, exports, export_conversions EXTENDED");
 }
 
 /* The owner's object named by the path so far ("/api/tasks/" → the task), or -1. */
@@ -107,6 +122,8 @@ fill(const char *pattern, char *out, size_t outsz)
 
 			if (len == 13 && strncmp(name, "annotation_id", 13) == 0)
 				id = annotation;
+			else if (len == 9 && strncmp(name, "export_id", 9) == 0)
+				id = export_id;
 			else if (len == 2 && strncmp(name, "id", 2) == 0)
 				id = object_before(out, n);
 			if (id < 0)
