@@ -35,6 +35,7 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
+#include "config.h"
 #include "db.h"
 #include "handlers.h"
 #include "jsonx.h"
@@ -1458,9 +1459,26 @@ cat_id(struct exp *e, const char *name)
 static void
 resource_note(struct exp *e, const struct item *it, const char *url)
 {
+	char prefix[64];
+	const char *file;
+
 	if (!e->resources || e->notes == NULL || it->task_id == e->noted_task)
 		return;
 	e->noted_task = it->task_id;
+	/* A file uploaded to this project (/data/upload/<project>/<file>, as the import names it) goes
+	 * into images/: a link in the work dir, read when the zip is written. */
+	snprintf(prefix, sizeof(prefix), "/data/upload/%lld/", (long long)e->pid);
+	if (strncmp(url, prefix, strlen(prefix)) == 0) {
+		file = url + strlen(prefix);
+		if (*file != '\0' && *file != '.' && strchr(file, '/') == NULL) {
+			char *src = req_printf(e->b, "%s/upload/%lld/%s", cfg.media_root, (long long)e->pid, file);
+			char *dir = req_printf(e->b, "%s/images", e->dir);
+
+			if (access(src, R_OK) == 0 && (mkdir(dir, 0700) == 0 || errno == EEXIST) &&
+			    (symlink(src, req_printf(e->b, "%s/%s", dir, file)) == 0 || errno == EEXIST))
+				return;
+		}
+	}
 	e->nnotes++;
 	fprintf(e->notes, "task %lld: %s: not a local file, not included\n", (long long)it->task_id, url);
 }
@@ -2399,17 +2417,17 @@ zip_finish(struct exp *e)
 		return NULL;
 	switch (e->fmt->kind) {
 	case K_COCO:
-		bad |= zipout_dir(z, "images") || zipout_file(z, "result.json",
+		bad |= zip_tree(e, z, "images") || zipout_file(z, "result.json",
 		    req_printf(e->r, "%s/result.json", e->dir));
 		break;
 	case K_VOC:
 		if (e->nitems > 0)
 			bad |= zip_tree(e, z, "Annotations");
-		bad |= zipout_dir(z, "images");
+		bad |= zip_tree(e, z, "images");
 		break;
 	case K_YOLO:
 		bad |= zipout_file(z, "classes.txt", req_printf(e->r, "%s/classes.txt", e->dir)) ||
-		    zipout_dir(z, "images") || zip_tree(e, z, "labels") ||
+		    zip_tree(e, z, "images") || zip_tree(e, z, "labels") ||
 		    zipout_file(z, "notes.json", req_printf(e->r, "%s/notes.json", e->dir));
 		break;
 	default:

@@ -104,6 +104,7 @@ db_name = siali
 secret_key_file = $DIR/secret_key
 media_root = $DIR/media
 max_body_size = ${SIALI_MAX_BODY_SIZE:-250M}
+outbound_allow_hosts = ${SIALI_OUTBOUND_ALLOW_HOSTS:-}
 EOF
 		)
 	fi

@@ -15,6 +15,9 @@
 #define IMAGE_CONFIG \
 	"<View><Image name=\\\"image\\\" value=\\\"$image\\\"/>" \
 	"<Choices name=\\\"c\\\" toName=\\\"image\\\"><Choice value=\\\"A\\\"/></Choices></View>"
+#define BOX_CONFIG \
+	"<View><Image name=\\\"image\\\" value=\\\"$image\\\"/>" \
+	"<RectangleLabels name=\\\"box\\\" toName=\\\"image\\\"><Label value=\\\"Dog\\\"/></RectangleLabels></View>"
 #define BOUNDARY "XyZbOuNdArY42"
 #define MP_TYPE "multipart/form-data; boundary=" BOUNDARY
 
@@ -493,6 +496,37 @@ Test(uploads, url_inline_json_and_ssrf_refusal)
 	cr_assert_eq(sql_int("SELECT COUNT(*) FROM tasks WHERE project_id = %lld", pid), 1);
 }
 
+/* url= downloads through the SSRF guard: run-tests.sh lets one loopback port through
+ * (SIALI_TEST_FETCH_PORT), where this test serves a CSV file of its own. */
+Test(uploads, url_download_through_the_guard)
+{
+	long long pid = make_project(CONFIG);
+	const char *port = getenv("SIALI_TEST_FETCH_PORT");
+	char dir[300], body[256];
+	struct resp *r;
+
+	cr_assert_not_null(port, "run me through tests/run-tests.sh");
+	snprintf(dir, sizeof(dir), "%s", e2e_stack_path("fetch"));
+	cr_assert_eq(e2e_sh("mkdir -p '%s' && printf 'text,n\\nfirst,1\\nsecond,2\\n' > '%s/tasks.csv'", dir, dir), 0);
+	cr_assert_eq(e2e_sh("(cd '%s' && exec python3 -m http.server %s --bind 127.0.0.1 >/dev/null 2>&1 & "
+	    "echo $! > '%s.pid'); for i in $(seq 50); do curl -sf http://127.0.0.1:%s/tasks.csv >/dev/null "
+	    "&& exit 0; sleep 0.1; done; exit 1", dir, port, dir, port), 0);
+	snprintf(body, sizeof(body), "url=http%%3A%%2F%%2F127.0.0.1%%3A%s%%2Ftasks.csv", port);
+	r = post(pid, NULL, body, strlen(body), "application/x-www-form-urlencoded", NULL);
+	cr_expect_eq(r->status, 201, "%s", r->body);
+	cr_expect_eq(jint(r->json, "task_count"), 2, "%s", r->body);
+	resp_free(r);
+	/* the same server on a name that is not allowed: refused before any byte is fetched */
+	snprintf(body, sizeof(body), "url=http%%3A%%2F%%2Flocalhost%%3A%s%%2Ftasks.csv", port);
+	r = post(pid, NULL, body, strlen(body), "application/x-www-form-urlencoded", NULL);
+	cr_expect_eq(r->status, 400, "%s", r->body);
+	resp_free(r);
+	e2e_sh("kill $(cat '%s.pid') 2>/dev/null", dir);
+	cr_expect_eq(sql_int("SELECT COUNT(*) FROM tasks WHERE project_id = %lld", pid), 2);
+	cr_expect_eq(sql_int("SELECT COUNT(*) FROM tasks WHERE project_id = %lld AND "
+	    "JSON_VALUE(data, '$.text') = 'second'", pid), 1);
+}
+
 Test(uploads, files_limit_and_chunked_body_limit)
 {
 	long long pid = make_project(CONFIG);
@@ -521,4 +555,47 @@ Test(uploads, files_limit_and_chunked_body_limit)
 		free(conf);
 		cr_assert_eq(rc, 0);
 	}
+}
+
+/* An uploaded image travels into the image-format exports when download_resources is on. */
+Test(uploads, uploaded_images_go_into_image_exports)
+{
+	long long pid = make_project(BOX_CONFIG), task;
+	static const char png[] = "\x89PNG\r\n\x1a\nexport-me";
+	struct part parts[] = { { "dog.png", png, sizeof(png) - 1 } };
+	size_t len;
+	char *body = multipart(parts, 1, &len), path[256], ann[512], *list, *bytes;
+	struct resp *r;
+
+	r = post(pid, "?return_task_ids=true", body, len, MP_TYPE, NULL);
+	free(body);
+	cr_assert_eq(r->status, 201, "%s", r->body);
+	task = jint(r->json, "task_ids.0");
+	resp_free(r);
+	snprintf(path, sizeof(path), "/api/tasks/%lld/annotations/", task);
+	snprintf(ann, sizeof(ann), "{\"result\":[{\"from_name\":\"%s\",\"to_name\":\"image\","
+	    "\"type\":\"rectanglelabels\",\"value\":{\"x\":10,\"y\":10,\"width\":20,\"height\":20,"
+	    "\"rectanglelabels\":[\"%s\"]},\"original_width\":100,\"original_height\":100}]}",
+	    "box", "Dog");
+	r = http("POST", path, owner, ann, NULL);
+	cr_assert_eq(r->status, 201, "%s", r->body);
+	resp_free(r);
+	snprintf(path, sizeof(path), "/api/projects/%lld/export?exportType=VOC", pid);
+	r = http("GET", path, owner, NULL, NULL);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	{
+		FILE *f = fopen(e2e_stack_path("voc.zip"), "w");
+
+		cr_assert_not_null(f);
+		fwrite(r->body, 1, r->len, f);
+		fclose(f);
+	}
+	resp_free(r);
+	list = e2e_out("unzip -Z1 '%s'", e2e_stack_path("voc.zip"));
+	cr_expect(strstr(list, "-dog.png") != NULL && strstr(list, "images/") != NULL, "%s", list);
+	cr_expect(strstr(list, "NOTES.txt") == NULL, "the upload was not included: %s", list);
+	bytes = e2e_out("unzip -p '%s' 'images/*dog.png' | wc -c", e2e_stack_path("voc.zip"));
+	cr_expect_eq(atoi(bytes), (int)(sizeof(png) - 1), "%s", bytes);
+	free(list);
+	free(bytes);
 }
