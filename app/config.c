@@ -66,6 +66,8 @@ static const struct setting settings[] = {
 	N(C_SIZE, outbound_max_bytes, "0", 0, (int64_t)64 << 30,
 	    "largest response fetched from a URL; 0 = max_body_size"),
 	N(C_INT, outbound_max_redirects, "5", 0, 20, "redirects an outbound fetch follows"),
+	N(C_INT, job_stale_after, "300", 10, 86400,
+	    "seconds without a heartbeat before a running job is taken by another worker"),
 	S(media_root, "/var/lib/siali/media", "uploaded files and export snapshots live under it"),
 	N(C_INT, max_files_per_import, "100", 1, 100000, "files in one multipart import request"),
 	N(C_INT, max_tasks_per_import, "1000000", 1, 100000000, "tasks one import may create"),

@@ -31,6 +31,7 @@ struct config {
 	int outbound_timeout;           /* seconds for a whole fetch, redirects included */
 	int64_t outbound_max_bytes;     /* resolved: 0 in the file means max_body_size */
 	int outbound_max_redirects;
+	int job_stale_after;            /* seconds without a heartbeat before a job is retaken */
 	char media_root[256];           /* uploads (upload/<project>/…) and snapshots (export/…) */
 	int max_files_per_import;
 	int max_tasks_per_import;

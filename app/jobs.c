@@ -7,12 +7,12 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include "config.h"
 #include "db.h"
 #include "jobs.h"
 #include "log.h"
 #include "handlers.h"
 
-#define STALE_AFTER 300         /* seconds without a heartbeat before a running job is retaken */
 #define BACKOFF_BASE 60         /* first retry after a minute, then doubling */
 #define IDLE_POLL_MS 1000
 
@@ -66,7 +66,7 @@ jobs_run_one(struct req *r, const char *worker_id)
 	char err[512] = "";
 	int rc;
 
-	if (db_exec(r, STMT_JOB_REQUEUE_STALE, "i", (int64_t)STALE_AFTER) < 0)
+	if (db_exec(r, STMT_JOB_REQUEUE_STALE, "i", (int64_t)cfg.job_stale_after) < 0)
 		return -1;
 	if (db_begin(r) != 0)
 		return -1;
