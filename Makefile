@@ -6,7 +6,9 @@
 #   make test    sanitizer build, throwaway stack under var/test on other ports, every test
 #   make bench   the server against its ceiling (tests/bench/bench.sh, release build, ~1 min)
 #   make bench-tasks  the task API over 1M tasks (tests/bench/tasks.sh; the first run loads them)
-#   make deps    only install the Debian packages
+#   make deps    only install the dependencies: the Debian packages, then the storage emulators
+#                the tests run against (tests/emulators: s3rver and azurite from npm, `npm ci`
+#                from the committed lock; skipped while node_modules matches the lock)
 #   make clean   remove the build directories (var/ keeps its data; `make distclean` removes it)
 
 SHELL := /bin/bash
@@ -23,15 +25,33 @@ TEST_DIR := $(CURDIR)/var/test
 # Everything the build, the tests and the local stack need; all from Debian 12.
 PACKAGES := build-essential cmake pkg-config clang git curl ca-certificates procps \
             libfcgi-dev libjson-c-dev libmariadb-dev libcurl4-openssl-dev libsodium-dev libssl-dev \
-            libxml2-dev libcsv-dev libzip-dev libcriterion-dev mariadb-server mariadb-client nginx-light wrk python3 unzip
+            libxml2-dev libcsv-dev libzip-dev libcriterion-dev mariadb-server mariadb-client nginx-light wrk python3 unzip \
+            redis-server libhiredis-dev
 
 CMAKE_FLAGS := -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 
-.PHONY: all deps build build-test up down test bench bench-tasks clean distclean
+# npm packages for the tests (s3rver, azurite), pinned by tests/emulators/package-lock.json.
+# Node.js and npm are not in PACKAGES: Debian 12's npm conflicts with (and its nodejs 18 would
+# replace) the NodeSource node 20 the machines carry, so npm must already be on the PATH.
+EMU_DIR   := tests/emulators
+EMU_STAMP := $(EMU_DIR)/node_modules/.siali-installed
+
+.PHONY: all deps deps-debian build build-test up down test bench bench-tasks clean distclean
 
 all: build
 
-deps:
+deps: deps-debian $(EMU_STAMP)
+
+# Re-run only when node_modules is missing or the manifest/lock changed. --ignore-scripts: no
+# package runs an install script (nothing fetched from anywhere but the npm registry).
+$(EMU_STAMP): $(EMU_DIR)/package.json $(EMU_DIR)/package-lock.json | deps-debian
+	@command -v npm >/dev/null 2>&1 || { echo "make deps: npm is not installed; the tests need Node.js (>= 20) with npm to install the storage emulators in $(EMU_DIR) (e.g. NodeSource's nodejs package)" >&2; exit 1; }
+	@echo "installing the storage emulators (npm ci --prefix $(EMU_DIR))"
+	@rm -f $@
+	@npm ci --prefix $(EMU_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
+
+deps-debian:
 	@missing=""; for p in $(PACKAGES); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q '^install ok installed$$' || missing="$$missing $$p"; \
 	done; \
@@ -40,8 +60,9 @@ deps:
 	    if [ "$$(id -u)" -ne 0 ]; then echo "need root to install:$$missing" >&2; exit 1; fi; \
 	    export DEBIAN_FRONTEND=noninteractive; \
 	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	    systemctl disable --now mariadb nginx >/dev/null 2>&1 || true; \
+	    systemctl disable --now mariadb nginx redis-server >/dev/null 2>&1 || true; \
 	    service mariadb stop >/dev/null 2>&1 || true; service nginx stop >/dev/null 2>&1 || true; \
+	    service redis-server stop >/dev/null 2>&1 || true; \
 	fi
 
 # Release build for `make up`: the binary's default config is var/up/siali.conf, so

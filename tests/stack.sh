@@ -2,6 +2,9 @@
 # stack.sh — a self-contained local stack under one directory: MariaDB (own datadir, unix socket
 # only, no system service), siali serve, siali worker and nginx on 127.0.0.1:PORT.
 # Used by `make up` (var/up), `make test` (var/test) and the benchmarks.
+# With SIALI_EMULATORS=1 (set by run-tests.sh) and the emulators installed (`make deps`), start
+# also runs the storage emulators: s3rver on 127.0.0.1:PORT+20 and azurite-blob on PORT+21,
+# their endpoints written to DIR/s3.endpoint and DIR/azure.endpoint.
 #
 #   stack.sh start DIR PORT BIN    start everything (idempotent: running parts are left alone)
 #   stack.sh stop DIR              stop everything started under DIR
@@ -13,7 +16,7 @@ set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:-}
 DIR=${2:-}
-[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,12p' "$0" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$DIR" ] || { sed -n '2,13p' "$0" >&2; exit 2; }
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 
@@ -132,6 +135,51 @@ start_nginx() {
 	wait_for 10 nginx curl -fsS "http://127.0.0.1:$port/health"
 }
 
+# The storage emulators from tests/emulators (npm): only when asked for and installed.
+EMU_BIN=$SRC/tests/emulators/node_modules/.bin
+
+start_emulators() {
+	local port=$1 s3port=$(($1 + 20)) azport=$(($1 + 21))
+	rm -f "$DIR/s3.endpoint" "$DIR/azure.endpoint"
+	[ "${SIALI_EMULATORS:-}" = 1 ] || return 0
+	if [ ! -x "$EMU_BIN/s3rver" ] || [ ! -x "$EMU_BIN/azurite-blob" ]; then
+		say "stack.sh: storage emulators not installed (run \`make deps\`); not starting them"
+		return 0
+	fi
+	command -v node >/dev/null || die "node is not installed (needed by the storage emulators)"
+	if ! alive "$DIR/s3rver.pid"; then
+		mkdir -p "$DIR/s3rver"
+		# Its ListObjectsV2 continuation tokens are DES-encrypted: OpenSSL 3 has DES only in
+		# the legacy provider.
+		NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--openssl-legacy-provider" \
+			setsid "$EMU_BIN/s3rver" --directory "$DIR/s3rver" --address 127.0.0.1 --port "$s3port" \
+			--silent </dev/null >>"$DIR/s3rver.log" 2>&1 &
+		echo $! >"$DIR/s3rver.pid"
+	fi
+	if ! alive "$DIR/azurite.pid"; then
+		mkdir -p "$DIR/azurite"
+		setsid "$EMU_BIN/azurite-blob" --blobHost 127.0.0.1 --blobPort "$azport" \
+			--location "$DIR/azurite" --silent --skipApiVersionCheck --disableTelemetry \
+			--disableProductStyleUrl </dev/null >>"$DIR/azurite.log" 2>&1 &
+		echo $! >"$DIR/azurite.pid"
+	fi
+	# Any HTTP answer will do (both refuse an unsigned request).
+	wait_for 30 s3rver curl -sS -o /dev/null "http://127.0.0.1:$s3port/"
+	wait_for 30 azurite curl -sS -o /dev/null "http://127.0.0.1:$azport/devstoreaccount1?comp=list"
+	echo "http://127.0.0.1:$s3port" >"$DIR/s3.endpoint"
+	echo "http://127.0.0.1:$azport/devstoreaccount1" >"$DIR/azure.endpoint"
+}
+
+stop_emulators() {
+	local pf
+	for pf in "$DIR/s3rver.pid" "$DIR/azurite.pid"; do # both at once: each takes a second or two
+		if alive "$pf"; then kill -TERM "$(cat "$pf")" 2>/dev/null || true; fi
+	done
+	stop_pid "$DIR/s3rver.pid" 10
+	stop_pid "$DIR/azurite.pid" 10
+	rm -f "$DIR/s3.endpoint" "$DIR/azure.endpoint"
+}
+
 start() {
 	local port=$1
 	BIN=$(realpath "$2")
@@ -150,6 +198,7 @@ start() {
 	fi
 	echo "$BIN" >"$DIR/bin"
 	start_nginx "$port"
+	start_emulators "$port"
 	echo "$port" >"$DIR/port"
 }
 
@@ -158,6 +207,7 @@ stop() {
 	stop_pid "$DIR/worker.pid" 30
 	stop_pid "$DIR/serve.pid" 40
 	stop_db
+	stop_emulators
 }
 
 admin() {
@@ -189,7 +239,7 @@ admin() {
 }
 
 status() {
-	for p in mysql.pid serve.pid worker.pid nginx/nginx.pid; do
+	for p in mysql.pid serve.pid worker.pid nginx/nginx.pid s3rver.pid azurite.pid; do
 		if alive "$DIR/$p"; then echo "$p: running ($(cat "$DIR/$p"))"; else echo "$p: stopped"; fi
 	done
 }
@@ -202,5 +252,5 @@ start-db) start_db ;;
 stop-db) stop_db ;;
 restart-db) stop_db && start_db ;;
 status) status ;;
-*) sed -n '2,12p' "$0" >&2; exit 2 ;;
+*) sed -n '2,13p' "$0" >&2; exit 2 ;;
 esac
