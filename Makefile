@@ -25,7 +25,7 @@ TEST_DIR := $(CURDIR)/var/test
 # Everything the build, the tests and the local stack need; all from Debian 12.
 PACKAGES := build-essential cmake pkg-config clang git curl ca-certificates procps \
             libfcgi-dev libjson-c-dev libmariadb-dev libcurl4-openssl-dev libsodium-dev libssl-dev \
-            libxml2-dev libcsv-dev libzip-dev libcriterion-dev mariadb-server mariadb-client nginx-light wrk python3 unzip \
+            libxml2-dev libcsv-dev libzip-dev libcriterion-dev mariadb-server mariadb-client nginx-light wrk python3 python3-cryptography unzip \
             redis-server libhiredis-dev
 
 CMAKE_FLAGS := -DCMAKE_EXPORT_COMPILE_COMMANDS=ON

@@ -56,10 +56,10 @@ if [ -e "${e2e[0]}" ]; then
 	rm -rf "$STACK"
 	# A small body limit, so the oversized-body tests need not send 250 MB. Loopback ports let
 	# through the SSRF guard: one for the tests that fetch from a server of their own, and the
-	# storage emulators' (s3rver on PORT+20, azurite on PORT+21; stack.sh starts them with
-	# SIALI_EMULATORS=1 when `make deps` installed them).
+	# storage emulators' (s3rver on PORT+20, azurite on PORT+21, the GCS double on PORT+22;
+	# stack.sh starts them with SIALI_EMULATORS=1 when `make deps` installed them).
 	export SIALI_TEST_FETCH_PORT=$((PORT + 19))
-	allow=127.0.0.1:$SIALI_TEST_FETCH_PORT,127.0.0.1:$((PORT + 20)),127.0.0.1:$((PORT + 21))
+	allow=127.0.0.1:$SIALI_TEST_FETCH_PORT,127.0.0.1:$((PORT + 20)),127.0.0.1:$((PORT + 21)),127.0.0.1:$((PORT + 22))
 	if ! SIALI_MAX_BODY_SIZE=2M SIALI_OUTBOUND_ALLOW_HOSTS=$allow SIALI_EMULATORS=1 \
 		"$SRC/tests/stack.sh" start "$STACK" "$PORT" "$BIN"; then
 		echo "FAIL  stack: could not start (logs under $STACK)"
@@ -71,7 +71,8 @@ if [ -e "${e2e[0]}" ]; then
 	# The emulators' endpoints, empty when they are not installed (their tests then say so).
 	SIALI_TEST_S3_URL=$(cat "$STACK/s3.endpoint" 2>/dev/null || true)
 	SIALI_TEST_AZURE_URL=$(cat "$STACK/azure.endpoint" 2>/dev/null || true)
-	export SIALI_TEST_S3_URL SIALI_TEST_AZURE_URL
+	SIALI_TEST_GCS_URL=$(cat "$STACK/gcs.endpoint" 2>/dev/null || true)
+	export SIALI_TEST_S3_URL SIALI_TEST_AZURE_URL SIALI_TEST_GCS_URL
 	for t in "${e2e[@]}"; do
 		# One test at a time: some of them kill workers or restart MariaDB.
 		# The clients leak on a failed assertion by design; leaks that matter are the servers'.

@@ -4,7 +4,8 @@
 # Used by `make up` (var/up), `make test` (var/test) and the benchmarks.
 # With SIALI_EMULATORS=1 (set by run-tests.sh) and the emulators installed (`make deps`), start
 # also runs the storage emulators: s3rver on 127.0.0.1:PORT+20 and azurite-blob on PORT+21,
-# their endpoints written to DIR/s3.endpoint and DIR/azure.endpoint.
+# their endpoints written to DIR/s3.endpoint and DIR/azure.endpoint; and the GCS test double
+# (tests/gcs_double) on PORT+22, its endpoint in DIR/gcs.endpoint.
 #
 #   stack.sh start DIR PORT BIN    start everything (idempotent: running parts are left alone)
 #   stack.sh stop DIR              stop everything started under DIR
@@ -140,8 +141,20 @@ EMU_BIN=$SRC/tests/emulators/node_modules/.bin
 
 start_emulators() {
 	local port=$1 s3port=$(($1 + 20)) azport=$(($1 + 21))
-	rm -f "$DIR/s3.endpoint" "$DIR/azure.endpoint"
+	rm -f "$DIR/s3.endpoint" "$DIR/azure.endpoint" "$DIR/gcs.endpoint"
 	[ "${SIALI_EMULATORS:-}" = 1 ] || return 0
+	# The GCS test double (Python, tests/gcs_double) on PORT+22: needs python3-cryptography only.
+	if python3 -c 'import cryptography' 2>/dev/null; then
+		if ! alive "$DIR/gcs.pid"; then
+			setsid python3 "$SRC/tests/gcs_double/gcs_double.py" --host 127.0.0.1 --port $(($1 + 22)) \
+				</dev/null >>"$DIR/gcs.log" 2>&1 &
+			echo $! >"$DIR/gcs.pid"
+		fi
+		wait_for 30 gcs-double curl -sS -o /dev/null "http://127.0.0.1:$(($1 + 22))/storage/v1/b/x/o"
+		echo "http://127.0.0.1:$(($1 + 22))" >"$DIR/gcs.endpoint"
+	else
+		say "stack.sh: python3-cryptography not installed (run \`make deps\`); no GCS double"
+	fi
 	if [ ! -x "$EMU_BIN/s3rver" ] || [ ! -x "$EMU_BIN/azurite-blob" ]; then
 		say "stack.sh: storage emulators not installed (run \`make deps\`); not starting them"
 		return 0
@@ -177,7 +190,8 @@ stop_emulators() {
 	done
 	stop_pid "$DIR/s3rver.pid" 10
 	stop_pid "$DIR/azurite.pid" 10
-	rm -f "$DIR/s3.endpoint" "$DIR/azure.endpoint"
+	stop_pid "$DIR/gcs.pid" 10
+	rm -f "$DIR/s3.endpoint" "$DIR/azure.endpoint" "$DIR/gcs.endpoint"
 }
 
 start() {
@@ -239,7 +253,7 @@ admin() {
 }
 
 status() {
-	for p in mysql.pid serve.pid worker.pid nginx/nginx.pid s3rver.pid azurite.pid; do
+	for p in mysql.pid serve.pid worker.pid nginx/nginx.pid s3rver.pid azurite.pid gcs.pid; do
 		if alive "$DIR/$p"; then echo "$p: running ($(cat "$DIR/$p"))"; else echo "$p: stopped"; fi
 	done
 }

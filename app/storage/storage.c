@@ -4,10 +4,11 @@
 #include <string.h>
 
 #include "azure.h"
+#include "gcs.h"
 #include "s3.h"
 #include "storage.h"
 
-/* The kinds, as data: one line per connector. GCS ("gcs") gets a line when gcs.c lands. */
+/* The kinds, as data: one line per connector. */
 const struct storage_ops *
 storage_kind(const char *kind)
 {
@@ -16,6 +17,7 @@ storage_kind(const char *kind)
 		&storage_redis_ops,
 		&storage_s3_ops,
 		&storage_azure_ops,
+		&storage_gcs_ops,
 	};
 
 	if (kind == NULL)

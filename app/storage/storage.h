@@ -104,7 +104,8 @@ struct storage {
 
 extern const struct storage_ops storage_local_ops;   /* local.c */
 extern const struct storage_ops storage_redis_ops;   /* redis.c */
-/* storage_s3_ops (s3.h) and storage_azure_ops (azure.h) document their configs there. */
+/* storage_s3_ops (s3.h), storage_azure_ops (azure.h) and storage_gcs_ops (gcs.h) document their
+ * configs there. */
 
 /* localfiles config: {"root": the server's document root (local_files_root; "" or missing: local
  * files are off and open refuses), "path": the directory to serve, absolute or relative to the
@@ -128,7 +129,7 @@ extern const struct storage_ops storage_redis_ops;   /* redis.c */
  * 0 with the reason in err. Defined in local.c. */
 int storage_key_ok(const char *key, size_t len, char *err, size_t errsz);
 
-/* The connector of a kind ("localfiles", "redis", "s3", "azure"; the table is in storage.c),
+/* The connector of a kind ("localfiles", "redis", "s3", "azure", "gcs"; the table is in storage.c),
  * or NULL. */
 const struct storage_ops *storage_kind(const char *kind);
 
