@@ -45,68 +45,10 @@ struct az {
 	char *container;
 	char *prefix;
 	size_t plen;
-	int ttl_min;
+	long ttl_min;
 };
 
-static int az_fail(int rc, char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-az_fail(int rc, char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errsz > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errsz, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /* ---------------------------------------------------------------- config */
-
-static const char *
-az_json_str(struct json_object *config, const char *name)
-{
-	struct json_object *v;
-
-	if (config == NULL || !json_object_object_get_ex(config, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* 0 and *out (def when absent, null or ""), or -1 when present and not an integer in lo..hi. */
-static int
-az_json_int(struct json_object *config, const char *name, int def, int lo, int hi, int *out)
-{
-	struct json_object *v;
-	long long n;
-
-	*out = def;
-	if (config == NULL || !json_object_object_get_ex(config, name, &v) ||
-	    json_object_is_type(v, json_type_null))
-		return 0;
-	if (json_object_is_type(v, json_type_int))
-		n = (long long)json_object_get_int64(v);
-	else if (json_object_is_type(v, json_type_string)) {
-		const char *s = json_object_get_string(v);
-		char *end;
-
-		if (*s == '\0')
-			return 0;
-		errno = 0;
-		n = strtoll(s, &end, 10);
-		if (errno != 0 || *end != '\0')
-			return -1;
-	} else
-		return -1;
-	if (n < lo || n > hi)
-		return -1;
-	*out = (int)n;
-	return 0;
-}
 
 static void
 az_free(struct az *a)
@@ -150,32 +92,32 @@ az_endpoint(struct az *a, const char *url, char *err, size_t errsz)
 	size_t n;
 
 	if (u == NULL)
-		return az_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	if (strlen(url) > 2000 || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
-		az_fail(rc, err, errsz, "The endpoint is not a valid URL.");
+		storage_fail(rc, err, errsz, "The endpoint is not a valid URL.");
 		goto out;
 	}
 	if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0) {
-		az_fail(rc, err, errsz, "The endpoint must be an http or https URL.");
+		storage_fail(rc, err, errsz, "The endpoint must be an http or https URL.");
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_USER, &extra, 0) == CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PASSWORD, &extra, 0) == CURLUE_OK) {
-		az_fail(rc, err, errsz, "The endpoint must not carry a user name or password.");
+		storage_fail(rc, err, errsz, "The endpoint must not carry a user name or password.");
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_QUERY, &extra, 0) == CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_FRAGMENT, &extra, 0) == CURLUE_OK) {
-		az_fail(rc, err, errsz, "The endpoint must not carry a query or fragment.");
+		storage_fail(rc, err, errsz, "The endpoint must not carry a query or fragment.");
 		goto out;
 	}
 	/* The path is signed raw: only characters that need no encoding. */
 	for (const char *p = path; *p; p++)
 		if (!isalnum((unsigned char)*p) && strchr("/-._~", *p) == NULL) {
-			az_fail(rc, err, errsz, "The endpoint's path may only hold letters, digits and "
+			storage_fail(rc, err, errsz, "The endpoint's path may only hold letters, digits and "
 			    "- . _ ~ /.");
 			goto out;
 		}
@@ -199,7 +141,7 @@ az_endpoint(struct az *a, const char *url, char *err, size_t errsz)
 	rc = STORAGE_OK;
 out:
 	if (rc == STORAGE_NOMEM)
-		az_fail(rc, err, errsz, "Out of memory.");
+		storage_fail(rc, err, errsz, "Out of memory.");
 	curl_free(scheme);
 	curl_free(host);
 	curl_free(port);
@@ -212,36 +154,36 @@ out:
 static int
 az_open(struct storage *s, struct json_object *config, char *err, size_t errsz)
 {
-	const char *container = az_json_str(config, "container");
-	const char *prefix = az_json_str(config, "prefix");
-	const char *account = az_json_str(config, "account_name");
-	const char *key = az_json_str(config, "account_key");
-	const char *endpoint = az_json_str(config, "endpoint");
+	const char *container = storage_cfg_str(config, "container");
+	const char *prefix = storage_cfg_str(config, "prefix");
+	const char *account = storage_cfg_str(config, "account_name");
+	const char *key = storage_cfg_str(config, "account_key");
+	const char *endpoint = storage_cfg_str(config, "endpoint");
 	char def[128];
 	struct az *a;
 	int rc;
 
 	if (container == NULL || *container == '\0')
-		return az_fail(STORAGE_REFUSED, err, errsz, "The container is required.");
+		return storage_fail(STORAGE_REFUSED, err, errsz, "The container is required.");
 	if (!az_name_ok(container, 3, 63, "-") && strcmp(container, "$root") != 0 &&
 	    strcmp(container, "$web") != 0)
-		return az_fail(STORAGE_REFUSED, err, errsz, "The container name must be 3 to 63 "
+		return storage_fail(STORAGE_REFUSED, err, errsz, "The container name must be 3 to 63 "
 		    "lower-case letters, digits and hyphens.");
 	if (account == NULL || *account == '\0')
-		return az_fail(STORAGE_REFUSED, err, errsz, "The account_name is required.");
+		return storage_fail(STORAGE_REFUSED, err, errsz, "The account_name is required.");
 	if (!az_name_ok(account, 1, 64, ""))
-		return az_fail(STORAGE_REFUSED, err, errsz,
+		return storage_fail(STORAGE_REFUSED, err, errsz,
 		    "The account_name must be lower-case letters and digits.");
 	if (key == NULL || *key == '\0')
-		return az_fail(STORAGE_REFUSED, err, errsz, "The account_key is required.");
+		return storage_fail(STORAGE_REFUSED, err, errsz, "The account_key is required.");
 	if (prefix != NULL && strlen(prefix) >= AZ_KEY_MAX)
-		return az_fail(STORAGE_REFUSED, err, errsz, "The prefix is too long.");
+		return storage_fail(STORAGE_REFUSED, err, errsz, "The prefix is too long.");
 	if ((a = calloc(1, sizeof(*a))) == NULL)
-		return az_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
-	if (az_json_int(config, "presign_ttl", AZ_DEFAULT_TTL_MIN, 1, AZ_MAX_TTL / 60,
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+	if (storage_cfg_int(config, "presign_ttl", AZ_DEFAULT_TTL_MIN, 1, AZ_MAX_TTL / 60,
 	    &a->ttl_min) != 0) {
 		az_free(a);
-		return az_fail(STORAGE_REFUSED, err, errsz,
+		return storage_fail(STORAGE_REFUSED, err, errsz,
 		    "The presign_ttl must be 1 to %d minutes.", AZ_MAX_TTL / 60);
 	}
 	if (endpoint == NULL || *endpoint == '\0') {
@@ -256,7 +198,7 @@ az_open(struct storage *s, struct json_object *config, char *err, size_t errsz)
 	    (a->container = strdup(container)) == NULL ||
 	    (a->prefix = strdup(prefix ? prefix : "")) == NULL) {
 		az_free(a);
-		return az_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	}
 	a->plen = strlen(a->prefix);
 	s->impl = a;
@@ -275,11 +217,11 @@ static int
 az_key_ok(const struct az *a, const char *key, char *err, size_t errsz)
 {
 	if (key == NULL || *key == '\0')
-		return az_fail(0, err, errsz, "The key is empty.");
+		return storage_fail(0, err, errsz, "The key is empty.");
 	if (strlen(key) > AZ_KEY_MAX)
-		return az_fail(0, err, errsz, "The key is longer than %d bytes.", AZ_KEY_MAX);
+		return storage_fail(0, err, errsz, "The key is longer than %d bytes.", AZ_KEY_MAX);
 	if (strncmp(key, a->prefix, a->plen) != 0)
-		return az_fail(0, err, errsz, "The key is outside this storage's prefix.");
+		return storage_fail(0, err, errsz, "The key is outside this storage's prefix.");
 	return storage_key_ok(key, strlen(key), err, errsz);
 }
 
@@ -362,18 +304,18 @@ az_status(const struct az *a, const char *method, long status, const char *code,
 	if (code[0] != '\0')
 		snprintf(q, sizeof(q), " (%s)", code);
 	if (status == 401 || status == 403)
-		return az_fail(STORAGE_AUTH, err, errsz, "Azure refused the credentials of account "
+		return storage_fail(STORAGE_AUTH, err, errsz, "Azure refused the credentials of account "
 		    "\"%s\"%s: check account_name and account_key.", a->account, q);
 	if (status == 404) {
 		if (strcmp(code, "ContainerNotFound") == 0)
-			return az_fail(STORAGE_NOT_FOUND, err, errsz,
+			return storage_fail(STORAGE_NOT_FOUND, err, errsz,
 			    "The container \"%s\" does not exist.", a->container);
-		return az_fail(STORAGE_NOT_FOUND, err, errsz, "No such %s%s.", what, q);
+		return storage_fail(STORAGE_NOT_FOUND, err, errsz, "No such %s%s.", what, q);
 	}
 	log_warn("azure %s %s: HTTP %ld %s", method, a->endpoint, status, code);
 	if (status == 400)
-		return az_fail(STORAGE_REFUSED, err, errsz, "Azure refused the request%s.", q);
-	return az_fail(STORAGE_FAILED, err, errsz, "Azure answered HTTP %ld%s.", status, q);
+		return storage_fail(STORAGE_REFUSED, err, errsz, "Azure refused the request%s.", q);
+	return storage_fail(STORAGE_FAILED, err, errsz, "Azure answered HTTP %ld%s.", status, q);
 }
 
 /* One signed request on the container (blob NULL) or a blob. The response body goes to x's
@@ -395,9 +337,9 @@ az_call(struct az *a, const char *method, const char *blob, const struct sign_kv
 
 	*status = 0;
 	if (nh > 8)
-		return az_fail(STORAGE_FAILED, err, errsz, "Too many headers.");
+		return storage_fail(STORAGE_FAILED, err, errsz, "Too many headers.");
 	if ((path = malloc(n)) == NULL)
-		return az_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	snprintf(path, n, "%s/%s%s%s", a->base, a->container, blob ? "/" : "", blob ? blob : "");
 	in.method = method;
 	in.account = a->account;
@@ -411,11 +353,11 @@ az_call(struct az *a, const char *method, const char *blob, const struct sign_kv
 	if (sign_azure_sharedkey(&in, &sh, oerr, sizeof(oerr)) != 0) {
 		free(path);
 		log_warn("azure: signing failed: %s", oerr);
-		return az_fail(STORAGE_REFUSED, err, errsz,
+		return storage_fail(STORAGE_REFUSED, err, errsz,
 		    "Could not sign the request: check the account_key (base64).");
 	}
 	if ((url = sign_request_url(a->scheme, a->host, path, query, nq)) == NULL) {
-		rc = az_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		rc = storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 		goto out;
 	}
 	for (size_t i = 0; i < sh.n + nh; i++) {
@@ -427,7 +369,7 @@ az_call(struct az *a, const char *method, const char *blob, const struct sign_kv
 		if (strcasecmp(name, "Content-Length") == 0)
 			continue;
 		if ((owned[no] = malloc(len)) == NULL) {
-			rc = az_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+			rc = storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 			goto out;
 		}
 		snprintf(owned[no], len, "%s: %s", name, value);
@@ -455,22 +397,22 @@ az_call(struct az *a, const char *method, const char *blob, const struct sign_kv
 		rc = STORAGE_OK;
 		break;
 	case OUTBOUND_REFUSED:
-		rc = az_fail(STORAGE_REFUSED, err, errsz, "The Azure endpoint is not allowed: %s.",
+		rc = storage_fail(STORAGE_REFUSED, err, errsz, "The Azure endpoint is not allowed: %s.",
 		    oerr);
 		break;
 	case OUTBOUND_TIMEOUT:
-		rc = az_fail(STORAGE_TIMEOUT, err, errsz, "Azure did not answer in time: %s.", oerr);
+		rc = storage_fail(STORAGE_TIMEOUT, err, errsz, "Azure did not answer in time: %s.", oerr);
 		break;
 	case OUTBOUND_ABORTED:
 		rc = x->sink_stopped
-		    ? az_fail(STORAGE_ABORTED, err, errsz, "The read was stopped.")
-		    : az_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		    ? storage_fail(STORAGE_ABORTED, err, errsz, "The read was stopped.")
+		    : storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 		break;
 	case OUTBOUND_TOO_BIG:
-		rc = az_fail(STORAGE_FAILED, err, errsz, "Azure's answer is too large: %s.", oerr);
+		rc = storage_fail(STORAGE_FAILED, err, errsz, "Azure's answer is too large: %s.", oerr);
 		break;
 	default:
-		rc = az_fail(STORAGE_FAILED, err, errsz, "Could not reach Azure at %s: %s.",
+		rc = storage_fail(STORAGE_FAILED, err, errsz, "Could not reach Azure at %s: %s.",
 		    a->host, oerr);
 		break;
 	}
@@ -540,14 +482,14 @@ az_parse_list(const struct az *a, const struct az_buf *b,
 
 	*marker = NULL;
 	if (b->n == 0 || b->n > (size_t)AZ_LIST_MAX_BYTES)
-		return az_fail(STORAGE_FAILED, err, errsz, "Azure answered the listing unexpectedly.");
+		return storage_fail(STORAGE_FAILED, err, errsz, "Azure answered the listing unexpectedly.");
 	/* No network, no entity substitution, no DTD loading: the text is taken as it is. */
 	doc = xmlReadMemory(b->p, (int)b->n, "list.xml", NULL,
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	root = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (root == NULL || strcmp((const char *)root->name, "EnumerationResults") != 0) {
 		log_warn("azure list %s: not an EnumerationResults document", a->endpoint);
-		rc = az_fail(STORAGE_FAILED, err, errsz, "Azure answered the listing unexpectedly.");
+		rc = storage_fail(STORAGE_FAILED, err, errsz, "Azure answered the listing unexpectedly.");
 		goto out;
 	}
 	blobs = az_child(root, "Blobs");
@@ -595,7 +537,7 @@ az_parse_list(const struct az *a, const struct az_buf *b,
 		o.key = (const char *)name;
 		o.etag = etag && etag[0] ? (const char *)etag : NULL;
 		if (on_object(ctx, &o) != 0)
-			rc = az_fail(STORAGE_ABORTED, err, errsz, "The listing was stopped.");
+			rc = storage_fail(STORAGE_ABORTED, err, errsz, "The listing was stopped.");
 next:
 		xmlFree(name);
 		xmlFree(enc);
@@ -607,7 +549,7 @@ next:
 		xmlChar *m = xmlNodeGetContent(next);
 
 		if (m != NULL && m[0] != '\0' && (*marker = strdup((const char *)m)) == NULL)
-			rc = az_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+			rc = storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 		xmlFree(m);
 	}
 out:
@@ -632,17 +574,17 @@ az_list(struct storage *s, const char *prefix, int recursive, const char *cursor
 	*next_cursor = NULL;
 	if (cursor != NULL && *cursor != '\0') {
 		if (strlen(cursor) > AZ_CURSOR_MAX)
-			return az_fail(STORAGE_REFUSED, err, errsz, "The listing cursor is not valid.");
+			return storage_fail(STORAGE_REFUSED, err, errsz, "The listing cursor is not valid.");
 		for (const char *p = cursor; *p; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				return az_fail(STORAGE_REFUSED, err, errsz,
+				return storage_fail(STORAGE_REFUSED, err, errsz,
 				    "The listing cursor is not valid.");
 	}
 	n = a->plen + strlen(prefix) + 1;
 	if (n > AZ_KEY_MAX + 1)
-		return az_fail(STORAGE_REFUSED, err, errsz, "The prefix is too long.");
+		return storage_fail(STORAGE_REFUSED, err, errsz, "The prefix is too long.");
 	if ((full = malloc(n)) == NULL)
-		return az_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	snprintf(full, n, "%s%s", a->prefix, prefix);
 	snprintf(maxs, sizeof(maxs), "%zu", max > AZ_MAX_RESULTS ? (size_t)AZ_MAX_RESULTS : max);
 	q[nq++] = (struct sign_kv){ "restype", "container" };
@@ -684,7 +626,7 @@ az_get(struct storage *s, const char *key, int (*on_data)(void *ctx, const char 
 	if (rc == STORAGE_OK)
 		rc = az_status(a, "get", status, x.code, "blob", err, errsz);
 	if (rc == STORAGE_OK && !x.seen_blob_type)
-		rc = az_fail(STORAGE_FAILED, err, errsz, "Azure answered the read unexpectedly.");
+		rc = storage_fail(STORAGE_FAILED, err, errsz, "Azure answered the read unexpectedly.");
 	return rc;
 }
 
@@ -704,7 +646,7 @@ az_put(struct storage *s, const char *key, const char *data, size_t len,
 	if (content_type == NULL || *content_type == '\0')
 		content_type = "application/octet-stream";
 	if (strpbrk(content_type, "\r\n") != NULL || strlen(content_type) > 200)
-		return az_fail(STORAGE_REFUSED, err, errsz, "The content type is not valid.");
+		return storage_fail(STORAGE_REFUSED, err, errsz, "The content type is not valid.");
 	snprintf(lens, sizeof(lens), "%zu", len);
 	h[0] = (struct sign_kv){ "Content-Length", lens };
 	h[1] = (struct sign_kv){ "Content-Type", content_type };
@@ -759,7 +701,7 @@ az_presign(struct storage *s, const char *key, int ttl, char **url, char *err, s
 	in.protocol = strcmp(a->scheme, "https") == 0 ? "https" : NULL;
 	if ((*url = sign_azure_sas(&in, serr, sizeof(serr))) == NULL) {
 		log_warn("azure presign: %s", serr);
-		return az_fail(STORAGE_REFUSED, err, errsz,
+		return storage_fail(STORAGE_REFUSED, err, errsz,
 		    "Could not sign the URL: check the account_key (base64).");
 	}
 	return STORAGE_OK;

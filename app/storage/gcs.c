@@ -64,65 +64,7 @@ static struct gcs_token {
 	time_t expires;
 } gcs_tokens[GCS_TOKEN_CACHE];
 
-static int gcs_fail(int rc, char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-gcs_fail(int rc, char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errsz > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errsz, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /* ---------------------------------------------------------------- config */
-
-static const char *
-gcs_json_str(struct json_object *o, const char *name)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* An optional integer (number or decimal string); 0 ok / -1 bad. */
-static int
-gcs_json_int(struct json_object *config, const char *name, long def, long lo, long hi, long *out)
-{
-	struct json_object *v;
-	long long n;
-
-	*out = def;
-	if (config == NULL || !json_object_object_get_ex(config, name, &v) ||
-	    json_object_is_type(v, json_type_null))
-		return 0;
-	if (json_object_is_type(v, json_type_int))
-		n = (long long)json_object_get_int64(v);
-	else if (json_object_is_type(v, json_type_string)) {
-		const char *s = json_object_get_string(v);
-		char *end;
-
-		if (*s == '\0')
-			return 0;
-		errno = 0;
-		n = strtoll(s, &end, 10);
-		if (errno != 0 || *end != '\0')
-			return -1;
-	} else
-		return -1;
-	if (n < lo || n > hi)
-		return -1;
-	*out = (long)n;
-	return 0;
-}
 
 static void
 gcs_free(struct gcs *g)
@@ -166,21 +108,21 @@ gcs_parse_endpoint(struct gcs *g, const char *endpoint, char *err, size_t errsz)
 	size_t pl;
 
 	if (u == NULL)
-		return gcs_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	if (curl_url_set(u, CURLUPART_URL, endpoint, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
-		gcs_fail(rc, err, errsz, "The endpoint is not a valid URL.");
+		storage_fail(rc, err, errsz, "The endpoint is not a valid URL.");
 		goto out;
 	}
 	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-		gcs_fail(rc, err, errsz, "The endpoint must be an http or https URL.");
+		storage_fail(rc, err, errsz, "The endpoint must be an http or https URL.");
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK) {
-		gcs_fail(rc, err, errsz, "The endpoint must not carry a user name or a query.");
+		storage_fail(rc, err, errsz, "The endpoint must not carry a user name or a query.");
 		goto out;
 	}
 	(void)curl_url_get(u, CURLUPART_PORT, &port, 0);
@@ -197,7 +139,7 @@ gcs_parse_endpoint(struct gcs *g, const char *endpoint, char *err, size_t errsz)
 	    asprintf(&g->base, "%.*s", (int)pl, path) < 0) {
 		g->host = NULL;
 		g->base = NULL;
-		rc = gcs_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		rc = storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 		goto out;
 	}
 	rc = STORAGE_OK;
@@ -215,9 +157,9 @@ out:
 static int
 gcs_open(struct storage *s, struct json_object *config, char *err, size_t errsz)
 {
-	const char *bucket = gcs_json_str(config, "bucket"), *prefix = gcs_json_str(config, "prefix");
-	const char *sa = gcs_json_str(config, "google_application_credentials");
-	const char *endpoint = gcs_json_str(config, "endpoint");
+	const char *bucket = storage_cfg_str(config, "bucket"), *prefix = storage_cfg_str(config, "prefix");
+	const char *sa = storage_cfg_str(config, "google_application_credentials");
+	const char *endpoint = storage_cfg_str(config, "endpoint");
 	struct gcs *g = calloc(1, sizeof(*g));
 	struct gcs_sa key;
 	char serr[128];
@@ -225,32 +167,32 @@ gcs_open(struct storage *s, struct json_object *config, char *err, size_t errsz)
 	int rc;
 
 	if (g == NULL)
-		return gcs_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	rc = STORAGE_REFUSED;
 	if (bucket == NULL || *bucket == '\0') {
-		gcs_fail(rc, err, errsz, "The bucket is required.");
+		storage_fail(rc, err, errsz, "The bucket is required.");
 		goto fail;
 	}
 	if (!gcs_bucket_ok(bucket)) {
-		gcs_fail(rc, err, errsz, "The bucket name is not valid.");
+		storage_fail(rc, err, errsz, "The bucket name is not valid.");
 		goto fail;
 	}
 	if (sa == NULL || *sa == '\0') {
-		gcs_fail(rc, err, errsz, "The google_application_credentials (a service account "
+		storage_fail(rc, err, errsz, "The google_application_credentials (a service account "
 		    "key, JSON) are required.");
 		goto fail;
 	}
 	if (sign_gcs_sa_parse(sa, &key, serr, sizeof(serr)) != 0) {
 		log_info("gcs bucket %s: the service account key does not parse: %s", bucket, serr);
-		gcs_fail(rc, err, errsz, "The google_application_credentials are not a service "
+		storage_fail(rc, err, errsz, "The google_application_credentials are not a service "
 		    "account key (JSON with client_email and private_key).");
 		goto fail;
 	}
 	g->token_uri = strdup(key.token_uri);
 	sign_gcs_sa_release(&key);
-	if (gcs_json_int(config, "presign_ttl", GCS_DEFAULT_PRESIGN_MIN, 1, GCS_PRESIGN_MAX / 60,
+	if (storage_cfg_int(config, "presign_ttl", GCS_DEFAULT_PRESIGN_MIN, 1, GCS_PRESIGN_MAX / 60,
 	    &ttl) != 0) {
-		gcs_fail(rc, err, errsz, "The presign_ttl must be 1 to %d minutes.",
+		storage_fail(rc, err, errsz, "The presign_ttl must be 1 to %d minutes.",
 		    GCS_PRESIGN_MAX / 60);
 		goto fail;
 	}
@@ -261,12 +203,12 @@ gcs_open(struct storage *s, struct json_object *config, char *err, size_t errsz)
 		prefix++;
 	for (const char *p = prefix; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			gcs_fail(rc, err, errsz, "The prefix is not valid.");
+			storage_fail(rc, err, errsz, "The prefix is not valid.");
 			goto fail;
 		}
 	if (g->token_uri == NULL || (g->bucket = strdup(bucket)) == NULL ||
 	    (g->sa_json = strdup(sa)) == NULL) {
-		rc = gcs_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		rc = storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 		goto fail;
 	}
 	sign_sha256_hex(sa, strlen(sa), g->sa_hash);
@@ -277,7 +219,7 @@ gcs_open(struct storage *s, struct json_object *config, char *err, size_t errsz)
 			n--;
 		if (asprintf(&g->prefix, "%.*s%s", (int)n, prefix, n ? "/" : "") < 0) {
 			g->prefix = NULL;
-			rc = gcs_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+			rc = storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 			goto fail;
 		}
 		g->plen = strlen(g->prefix);
@@ -435,14 +377,14 @@ gcs_token(const struct gcs *g, const char **token, char *err, size_t errsz)
 	}
 	if ((jwt = sign_gcs_jwt(g->sa_json, GCS_SCOPE, now, serr, sizeof(serr))) == NULL) {
 		log_warn("gcs bucket %s: could not sign the token request: %s", g->bucket, serr);
-		return gcs_fail(STORAGE_REFUSED, err, errsz, "The service account key in "
+		return storage_fail(STORAGE_REFUSED, err, errsz, "The service account key in "
 		    "google_application_credentials cannot sign (is private_key an RSA key?).");
 	}
 	if ((enc = sign_uri_encode(jwt, 0)) == NULL ||
 	    asprintf(&body, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type%%3Ajwt-bearer"
 	    "&assertion=%s", enc) < 0) {
 		body = NULL;
-		rc = gcs_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		rc = storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 		goto out;
 	}
 	q.method = "POST";
@@ -467,38 +409,38 @@ gcs_token(const struct gcs *g, const char **token, char *err, size_t errsz)
 			break;
 	}
 	if (orc == OUTBOUND_REFUSED) {
-		rc = gcs_fail(STORAGE_REFUSED, err, errsz, "The service account's token_uri is not "
+		rc = storage_fail(STORAGE_REFUSED, err, errsz, "The service account's token_uri is not "
 		    "allowed: %s", oerr);
 		goto out;
 	}
 	if (orc == OUTBOUND_TIMEOUT) {
-		rc = gcs_fail(STORAGE_TIMEOUT, err, errsz, "The Google token endpoint did not answer "
+		rc = storage_fail(STORAGE_TIMEOUT, err, errsz, "The Google token endpoint did not answer "
 		    "in time.");
 		goto out;
 	}
 	if (orc != OUTBOUND_OK) {
-		rc = gcs_fail(STORAGE_FAILED, err, errsz, "Could not reach the Google token "
+		rc = storage_fail(STORAGE_FAILED, err, errsz, "Could not reach the Google token "
 		    "endpoint.");
 		goto out;
 	}
 	if (status == 400 || status == 401 || status == 403) {
 		log_warn("gcs bucket %s: the token endpoint answered %ld: %.200s", g->bucket, status,
 		    resp.p ? resp.p : "");
-		rc = gcs_fail(STORAGE_AUTH, err, errsz, "Google refused the service account key in "
+		rc = storage_fail(STORAGE_AUTH, err, errsz, "Google refused the service account key in "
 		    "google_application_credentials.");
 		goto out;
 	}
 	if (status != 200) {
 		log_warn("gcs bucket %s: the token endpoint answered %ld", g->bucket, status);
-		rc = gcs_fail(STORAGE_FAILED, err, errsz, "The Google token endpoint failed (HTTP "
+		rc = storage_fail(STORAGE_FAILED, err, errsz, "The Google token endpoint failed (HTTP "
 		    "%ld).", status);
 		goto out;
 	}
 	o = resp.p != NULL ? json_tokener_parse(resp.p) : NULL;
-	tok = gcs_json_str(o, "access_token");
+	tok = storage_cfg_str(o, "access_token");
 	if (tok == NULL || *tok == '\0' || strpbrk(tok, "\r\n") != NULL) {
 		log_warn("gcs bucket %s: the token endpoint's answer has no access_token", g->bucket);
-		rc = gcs_fail(STORAGE_FAILED, err, errsz, "The Google token endpoint answered "
+		rc = storage_fail(STORAGE_FAILED, err, errsz, "The Google token endpoint answered "
 		    "without a token.");
 		goto out;
 	}
@@ -522,7 +464,7 @@ gcs_token(const struct gcs *g, const char **token, char *err, size_t errsz)
 	free(t->token);
 	memset(t, 0, sizeof(*t));
 	if ((t->token = strdup(tok)) == NULL) {
-		rc = gcs_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		rc = storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 		goto out;
 	}
 	memcpy(t->hash, g->sa_hash, sizeof(t->hash));
@@ -585,21 +527,21 @@ gcs_status_fail(const struct gcs *g, const struct gcs_call *c, long status, char
 	log_warn("gcs %s bucket %s: %s %s answered %ld: %.300s", g->host, g->bucket, c->method,
 	    c->what, status, c->resp.p ? c->resp.p : "");
 	if (status == 404 && strcmp(c->what, "object") != 0)
-		return gcs_fail(STORAGE_REFUSED, err, errsz, "The bucket %.100s does not exist.",
+		return storage_fail(STORAGE_REFUSED, err, errsz, "The bucket %.100s does not exist.",
 		    g->bucket);
 	if (status == 404)
-		return gcs_fail(STORAGE_NOT_FOUND, err, errsz, "No such object in the bucket.");
+		return storage_fail(STORAGE_NOT_FOUND, err, errsz, "No such object in the bucket.");
 	if (status == 401 || status == 403)
-		return gcs_fail(STORAGE_AUTH, err, errsz, "Google Cloud Storage denied access to the "
+		return storage_fail(STORAGE_AUTH, err, errsz, "Google Cloud Storage denied access to the "
 		    "bucket %.100s: check the service account in google_application_credentials "
 		    "and its permissions.", g->bucket);
 	if (status >= 300 && status < 400)
-		return gcs_fail(STORAGE_REFUSED, err, errsz, "The bucket is not served at this "
+		return storage_fail(STORAGE_REFUSED, err, errsz, "The bucket is not served at this "
 		    "address: check the endpoint.");
 	if (status >= 400 && status < 500 && status != 429)
-		return gcs_fail(STORAGE_REFUSED, err, errsz, "Google Cloud Storage refused the "
+		return storage_fail(STORAGE_REFUSED, err, errsz, "Google Cloud Storage refused the "
 		    "request (HTTP %ld).", status);
-	return gcs_fail(STORAGE_FAILED, err, errsz, "Google Cloud Storage failed to answer "
+	return storage_fail(STORAGE_FAILED, err, errsz, "Google Cloud Storage failed to answer "
 	    "(HTTP %ld).", status);
 }
 
@@ -628,30 +570,30 @@ gcs_run(const struct gcs *g, struct gcs_call *c, char *err, size_t errsz)
 			c->resp.p[0] = '\0';
 		orc = gcs_send(c, token, &status, oerr, sizeof(oerr));
 		if (c->oom) {
-			rc = gcs_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+			rc = storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 			break;
 		}
 		if (c->sink_stopped) {
-			rc = gcs_fail(STORAGE_ABORTED, err, errsz, "The read was stopped.");
+			rc = storage_fail(STORAGE_ABORTED, err, errsz, "The read was stopped.");
 			break;
 		}
 		if (orc == OUTBOUND_REFUSED) {
-			rc = gcs_fail(STORAGE_REFUSED, err, errsz, "The GCS endpoint is not allowed: %s",
+			rc = storage_fail(STORAGE_REFUSED, err, errsz, "The GCS endpoint is not allowed: %s",
 			    oerr);
 			break;
 		}
 		if (orc == OUTBOUND_TIMEOUT) {
-			rc = gcs_fail(STORAGE_TIMEOUT, err, errsz, "Google Cloud Storage at %.200s did "
+			rc = storage_fail(STORAGE_TIMEOUT, err, errsz, "Google Cloud Storage at %.200s did "
 			    "not answer in time.", g->host);
 			break;
 		}
 		if (orc == OUTBOUND_TOO_BIG) {
-			rc = gcs_fail(STORAGE_FAILED, err, errsz, "The GCS answer is too large: %s",
+			rc = storage_fail(STORAGE_FAILED, err, errsz, "The GCS answer is too large: %s",
 			    oerr);
 			break;
 		}
 		if (orc != OUTBOUND_OK) {
-			rc = gcs_fail(STORAGE_FAILED, err, errsz, "Could not reach Google Cloud Storage "
+			rc = storage_fail(STORAGE_FAILED, err, errsz, "Could not reach Google Cloud Storage "
 			    "at %.200s.", g->host);
 			if (c->streaming)
 				break;
@@ -684,19 +626,19 @@ gcs_key_ok(const struct gcs *g, const char *key, char *err, size_t errsz)
 	const char *p;
 
 	if (key == NULL || *key == '\0')
-		return gcs_fail(0, err, errsz, "The key is empty.");
+		return storage_fail(0, err, errsz, "The key is empty.");
 	if (strncmp(key, g->prefix, g->plen) != 0 || key[g->plen] == '\0')
-		return gcs_fail(0, err, errsz, "The key is outside this storage's prefix.");
+		return storage_fail(0, err, errsz, "The key is outside this storage's prefix.");
 	if (strlen(key) > 1024)
-		return gcs_fail(0, err, errsz, "The key is too long.");
+		return storage_fail(0, err, errsz, "The key is too long.");
 	for (p = key; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return gcs_fail(0, err, errsz, "The key contains a control character.");
+			return storage_fail(0, err, errsz, "The key contains a control character.");
 	for (p = key; p != NULL; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL) {
 		size_t n = strcspn(p, "/");
 
 		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-			return gcs_fail(0, err, errsz, "The key has a \".\" or \"..\" segment.");
+			return storage_fail(0, err, errsz, "The key has a \".\" or \"..\" segment.");
 	}
 	return 1;
 }
@@ -773,7 +715,7 @@ gcs_list(struct storage *s, const char *prefix, int recursive, const char *curso
 		max = GCS_MAX_RESULTS;
 	snprintf(maxr, sizeof(maxr), "%zu", max);
 	if (asprintf(&full, "%s%s", g->prefix, prefix ? prefix : "") < 0)
-		return gcs_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	fl = strlen(full);
 	if ((q = strdup("")) == NULL || (fl > 0 && gcs_qadd(&q, "prefix", full) != 0) ||
 	    (!recursive && gcs_qadd(&q, "delimiter", "/") != 0) ||
@@ -781,7 +723,7 @@ gcs_list(struct storage *s, const char *prefix, int recursive, const char *curso
 	    gcs_qadd(&q, "fields", "items(name,size,updated,etag),prefixes,nextPageToken") != 0 ||
 	    (cursor != NULL && *cursor != '\0' && gcs_qadd(&q, "pageToken", cursor) != 0) ||
 	    (c.url = gcs_url(g, "/storage/v1", NULL, q)) == NULL) {
-		rc = gcs_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		rc = storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 		goto out;
 	}
 	c.method = "GET";
@@ -792,7 +734,7 @@ gcs_list(struct storage *s, const char *prefix, int recursive, const char *curso
 	doc = c.resp.p != NULL ? json_tokener_parse(c.resp.p) : NULL;
 	if (doc == NULL || !json_object_is_type(doc, json_type_object)) {
 		log_warn("gcs %s bucket %s: the listing is not a JSON object", g->host, g->bucket);
-		rc = gcs_fail(STORAGE_FAILED, err, errsz, "Google Cloud Storage answered the listing "
+		rc = storage_fail(STORAGE_FAILED, err, errsz, "Google Cloud Storage answered the listing "
 		    "with something else than a listing.");
 		goto out;
 	}
@@ -803,29 +745,29 @@ gcs_list(struct storage *s, const char *prefix, int recursive, const char *curso
 		for (size_t i = 0; i < n && rc == STORAGE_OK; i++) {
 			struct json_object *it = json_object_array_get_idx(items, i);
 			struct storage_object o = { .size = -1 };
-			const char *name = gcs_json_str(it, "name"), *size;
+			const char *name = storage_cfg_str(it, "name"), *size;
 			size_t nl = name ? strlen(name) : 0;
 
 			if (nl == 0 || name[nl - 1] == '/' || strncmp(name, full, fl) != 0)
 				continue;
-			size = gcs_json_str(it, "size");     /* a string in the JSON API */
+			size = storage_cfg_str(it, "size");     /* a string in the JSON API */
 			o.key = name;
 			if (size != NULL)
 				o.size = strtoll(size, NULL, 10);
 			else if (json_object_object_get_ex(it, "size", &v) &&
 			    json_object_is_type(v, json_type_int))
 				o.size = json_object_get_int64(v);
-			o.mtime = gcs_time(gcs_json_str(it, "updated"));
-			o.etag = gcs_json_str(it, "etag");
+			o.mtime = gcs_time(storage_cfg_str(it, "updated"));
+			o.etag = storage_cfg_str(it, "etag");
 			if (on_object(ctx, &o) != 0)
-				rc = gcs_fail(STORAGE_ABORTED, err, errsz, "The listing was stopped.");
+				rc = storage_fail(STORAGE_ABORTED, err, errsz, "The listing was stopped.");
 		}
 	}
 	if (rc != STORAGE_OK)
 		goto out;
-	tok = gcs_json_str(doc, "nextPageToken");
+	tok = storage_cfg_str(doc, "nextPageToken");
 	if (tok != NULL && *tok != '\0' && (*next_cursor = strdup(tok)) == NULL)
-		rc = gcs_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		rc = storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 out:
 	json_object_put(doc);
 	gcs_call_release(&c);
@@ -845,14 +787,14 @@ gcs_get(struct storage *s, const char *key, int (*on_data)(void *ctx, const char
 	if (!gcs_key_ok(g, key, err, errsz))
 		return STORAGE_REFUSED;
 	if ((c.url = gcs_url(g, "/storage/v1", key, "?alt=media")) == NULL)
-		return gcs_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	c.method = "GET";
 	c.what = "object";
 	c.on_data = on_data;
 	c.ctx = ctx;
 	rc = gcs_run(g, &c, err, errsz);
 	if (rc == STORAGE_OK && !c.streaming && c.resp.n > 0 && on_data(ctx, c.resp.p, c.resp.n) != 0)
-		rc = gcs_fail(STORAGE_ABORTED, err, errsz, "The read was stopped.");
+		rc = storage_fail(STORAGE_ABORTED, err, errsz, "The read was stopped.");
 	gcs_call_release(&c);
 	return rc;
 }
@@ -871,12 +813,12 @@ gcs_put(struct storage *s, const char *key, const char *data, size_t len,
 	if (content_type == NULL || *content_type == '\0')
 		content_type = "application/octet-stream";
 	if (strpbrk(content_type, "\r\n") != NULL)
-		return gcs_fail(STORAGE_REFUSED, err, errsz, "The content type is not valid.");
+		return storage_fail(STORAGE_REFUSED, err, errsz, "The content type is not valid.");
 	if ((q = strdup("")) == NULL || gcs_qadd(&q, "uploadType", "media") != 0 ||
 	    gcs_qadd(&q, "name", key) != 0 ||
 	    (c.url = gcs_url(g, "/upload/storage/v1", NULL, q)) == NULL) {
 		free(q);
-		return gcs_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	}
 	free(q);
 	c.method = "POST";
@@ -900,7 +842,7 @@ gcs_del(struct storage *s, const char *key, char *err, size_t errsz)
 	if (!gcs_key_ok(g, key, err, errsz))
 		return STORAGE_REFUSED;
 	if ((c.url = gcs_url(g, "/storage/v1", key, "")) == NULL)
-		return gcs_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	c.method = "DELETE";
 	c.what = "object";
 	c.max_bytes = GCS_JSON_MAX;
@@ -934,7 +876,7 @@ gcs_presign(struct storage *s, const char *key, int ttl, char **url, char *err, 
 	in.expires = ttl;
 	if ((*url = sign_gcs_url(&in, serr, sizeof(serr))) == NULL) {
 		log_warn("gcs bucket %s: presigning failed: %s", g->bucket, serr);
-		return gcs_fail(STORAGE_FAILED, err, errsz, "Could not make a signed URL.");
+		return storage_fail(STORAGE_FAILED, err, errsz, "Could not make a signed URL.");
 	}
 	return STORAGE_OK;
 }

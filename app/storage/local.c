@@ -39,22 +39,6 @@ struct local {
 	char *rel;              /* the storage's directory relative to the root, resolved: "" or "a/b" */
 };
 
-static int local_fail(int rc, char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-local_fail(int rc, char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errsz > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errsz, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 static int
 local_hexval(char c)
 {
@@ -94,21 +78,21 @@ storage_key_ok(const char *key, size_t len, char *err, size_t errsz)
 	const char *p, *end;
 
 	if (key == NULL || len == 0 || key[0] == '\0')
-		return local_fail(0, err, errsz, "The key is empty.");
+		return storage_fail(0, err, errsz, "The key is empty.");
 	if (strlen(key) != len)
-		return local_fail(0, err, errsz, "The key contains a NUL byte.");
+		return storage_fail(0, err, errsz, "The key contains a NUL byte.");
 	if (key[0] == '/')
-		return local_fail(0, err, errsz, "The key must be relative, not absolute.");
+		return storage_fail(0, err, errsz, "The key must be relative, not absolute.");
 	if (strchr(key, '\\') != NULL)
-		return local_fail(0, err, errsz, "The key must not contain a backslash.");
+		return storage_fail(0, err, errsz, "The key must not contain a backslash.");
 	for (p = key; ; p = end + 1) {
 		end = strchr(p, '/');
 		if (end == NULL)
 			end = p + strlen(p);
 		if (end == p)
-			return local_fail(0, err, errsz, "The key has an empty path component.");
+			return storage_fail(0, err, errsz, "The key has an empty path component.");
 		if (local_dot_component(p, (size_t)(end - p)))
-			return local_fail(0, err, errsz,
+			return storage_fail(0, err, errsz,
 			    "The key must not contain \".\" or \"..\" components.");
 		if (*end == '\0')
 			break;
@@ -181,29 +165,29 @@ local_open(struct storage *s, struct json_object *config, char *err, size_t errs
 	size_t rlen;
 
 	if (*root == '\0')
-		return local_fail(STORAGE_REFUSED, err, errsz, "Local files are off: set "
+		return storage_fail(STORAGE_REFUSED, err, errsz, "Local files are off: set "
 		    "local_files_root to the directory they may be served from.");
 	if ((rroot = realpath(root, NULL)) == NULL) {
-		local_fail(STORAGE_REFUSED, err, errsz,
+		storage_fail(STORAGE_REFUSED, err, errsz,
 		    "local_files_root does not exist or cannot be read.");
 		goto out;
 	}
 	if (*path == '\0') {
-		local_fail(STORAGE_REFUSED, err, errsz, "Set the path of the local storage.");
+		storage_fail(STORAGE_REFUSED, err, errsz, "Set the path of the local storage.");
 		goto out;
 	}
 	if (path[0] != '/') {
 		size_t n = strlen(rroot) + strlen(path) + 2;
 
 		if ((joined = malloc(n)) == NULL) {
-			rc = local_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+			rc = storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 			goto out;
 		}
 		snprintf(joined, n, "%s/%s", rroot, path);
 		path = joined;
 	}
 	if ((rpath = realpath(path, NULL)) == NULL) {
-		local_fail(STORAGE_REFUSED, err, errsz,
+		storage_fail(STORAGE_REFUSED, err, errsz,
 		    "The path \"%.200s\" does not exist or cannot be read.", path);
 		goto out;
 	}
@@ -211,23 +195,23 @@ local_open(struct storage *s, struct json_object *config, char *err, size_t errs
 	if (strcmp(rroot, "/") == 0)
 		rlen = 0;
 	else if (strncmp(rpath, rroot, rlen) != 0 || (rpath[rlen] != '\0' && rpath[rlen] != '/')) {
-		local_fail(STORAGE_REFUSED, err, errsz, "The path \"%.200s\" is not inside "
+		storage_fail(STORAGE_REFUSED, err, errsz, "The path \"%.200s\" is not inside "
 		    "local_files_root (after resolving symlinks).", path);
 		goto out;
 	}
 	if ((l = calloc(1, sizeof(*l))) == NULL ||
 	    (l->rel = strdup(rpath + rlen + (rpath[rlen] == '/'))) == NULL) {
-		rc = local_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		rc = storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 		goto out;
 	}
 	if ((l->rootfd = open(rroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		local_fail(STORAGE_REFUSED, err, errsz,
+		storage_fail(STORAGE_REFUSED, err, errsz,
 		    "local_files_root is not a readable directory.");
 		goto out;
 	}
 	/* The resolved path has no symlink in it, so the O_NOFOLLOW walk must get there. */
 	if ((fd = local_walk(l->rootfd, l->rel)) < 0) {
-		local_fail(STORAGE_REFUSED, err, errsz,
+		storage_fail(STORAGE_REFUSED, err, errsz,
 		    "The path \"%.200s\" is not a readable directory.", path);
 		close(l->rootfd);
 		goto out;
@@ -269,12 +253,12 @@ local_open_key(struct local *l, const char *key, char *err, size_t errsz)
 
 	/* The storage's directory, then the key's own directories. */
 	if ((base = local_walk(l->rootfd, l->rel)) < 0)
-		return local_fail(STORAGE_FAILED, err, errsz,
+		return storage_fail(STORAGE_FAILED, err, errsz,
 		    "The storage's directory cannot be opened.");
 	if (slash != NULL) {
 		if ((dir = strndup(key, (size_t)(slash - key))) == NULL) {
 			close(base);
-			return local_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+			return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 		}
 		dfd = local_walk(base, dir);
 		saved = errno;
@@ -291,24 +275,24 @@ local_open_key(struct local *l, const char *key, char *err, size_t errsz)
 		goto fail;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return local_fail(STORAGE_REFUSED, err, errsz, "The key is not a regular file.");
+		return storage_fail(STORAGE_REFUSED, err, errsz, "The key is not a regular file.");
 	}
 	if (fcntl(fd, F_SETFL, 0) != 0) {
 		close(fd);
-		return local_fail(STORAGE_FAILED, err, errsz, "The file cannot be read.");
+		return storage_fail(STORAGE_FAILED, err, errsz, "The file cannot be read.");
 	}
 	return fd;
 fail:
 	errno = saved;
 	if (errno == ELOOP)
-		return local_fail(STORAGE_REFUSED, err, errsz,
+		return storage_fail(STORAGE_REFUSED, err, errsz,
 		    "The key goes through a symlink; symlinks are not served.");
 	if (errno == ENOENT || errno == ENOTDIR)
-		return local_fail(STORAGE_NOT_FOUND, err, errsz, "No such file.");
+		return storage_fail(STORAGE_NOT_FOUND, err, errsz, "No such file.");
 	if (errno == EACCES || errno == EPERM)
-		return local_fail(STORAGE_REFUSED, err, errsz,
+		return storage_fail(STORAGE_REFUSED, err, errsz,
 		    "The file is not readable by the server.");
-	return local_fail(STORAGE_FAILED, err, errsz, "The file cannot be opened.");
+	return storage_fail(STORAGE_FAILED, err, errsz, "The file cannot be opened.");
 }
 
 static int
@@ -326,20 +310,20 @@ local_get(struct storage *s, const char *key, int (*on_data)(void *ctx, const ch
 		return fd;
 	if ((buf = malloc(LOCAL_CHUNK)) == NULL) {
 		close(fd);
-		return local_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	}
 	for (;;) {
 		n = read(fd, buf, LOCAL_CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = local_fail(STORAGE_FAILED, err, errsz, "Reading the file failed.");
+			rc = storage_fail(STORAGE_FAILED, err, errsz, "Reading the file failed.");
 			break;
 		}
 		if (n == 0)
 			break;
 		if (on_data(ctx, buf, (size_t)n) != 0) {
-			rc = local_fail(STORAGE_ABORTED, err, errsz, "The read was stopped.");
+			rc = storage_fail(STORAGE_ABORTED, err, errsz, "The read was stopped.");
 			break;
 		}
 	}
@@ -429,7 +413,7 @@ local_read_dir(struct local_lister *ls, int dirfd, struct local_entry **out, siz
 	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
 			close(fd);
-		return local_fail(STORAGE_FAILED, ls->err, ls->errsz,
+		return storage_fail(STORAGE_FAILED, ls->err, ls->errsz,
 		    "A directory of the storage cannot be read.");
 	}
 	rewinddir(dir);
@@ -466,7 +450,7 @@ local_read_dir(struct local_lister *ls, int dirfd, struct local_entry **out, siz
 	if (errno != 0) {
 		closedir(dir);
 		local_entries_free(e, n);
-		return local_fail(STORAGE_FAILED, ls->err, ls->errsz,
+		return storage_fail(STORAGE_FAILED, ls->err, ls->errsz,
 		    "A directory of the storage cannot be read.");
 	}
 	closedir(dir);
@@ -478,7 +462,7 @@ local_read_dir(struct local_lister *ls, int dirfd, struct local_entry **out, siz
 nomem:
 	closedir(dir);
 	local_entries_free(e, n);
-	return local_fail(STORAGE_NOMEM, ls->err, ls->errsz, "Out of memory.");
+	return storage_fail(STORAGE_NOMEM, ls->err, ls->errsz, "Out of memory.");
 }
 
 static int
@@ -489,7 +473,7 @@ local_visit(struct local_lister *ls, int dirfd, const char *dkey, int depth)
 	int rc;
 
 	if (depth > LOCAL_MAX_DEPTH)
-		return local_fail(STORAGE_FAILED, ls->err, ls->errsz,
+		return storage_fail(STORAGE_FAILED, ls->err, ls->errsz,
 		    "The storage's directories are nested too deep.");
 	if ((rc = local_read_dir(ls, dirfd, &e, &n)) != STORAGE_OK)
 		return rc;
@@ -498,7 +482,7 @@ local_visit(struct local_lister *ls, int dirfd, const char *dkey, int depth)
 		char *key = malloc(klen + 1);
 
 		if (key == NULL) {
-			rc = local_fail(STORAGE_NOMEM, ls->err, ls->errsz, "Out of memory.");
+			rc = storage_fail(STORAGE_NOMEM, ls->err, ls->errsz, "Out of memory.");
 			break;
 		}
 		memcpy(key, dkey, dlen);
@@ -515,7 +499,7 @@ local_visit(struct local_lister *ls, int dirfd, const char *dkey, int depth)
 					close(sub);
 				} else if (errno != ELOOP && errno != ENOENT && errno != ENOTDIR)
 					/* ELOOP/ENOENT/ENOTDIR: swapped or removed since readdir */
-					rc = local_fail(STORAGE_FAILED, ls->err, ls->errsz,
+					rc = storage_fail(STORAGE_FAILED, ls->err, ls->errsz,
 					    "A directory of the storage cannot be read: \"%.200s\".", key);
 			}
 		} else if (local_file_wanted(ls, key)) {
@@ -533,7 +517,7 @@ local_visit(struct local_lister *ls, int dirfd, const char *dkey, int depth)
 				    (long long)st.st_size);
 				o.etag = etag;
 				if (ls->on_object(ls->ctx, &o) != 0)
-					rc = local_fail(STORAGE_ABORTED, ls->err, ls->errsz,
+					rc = storage_fail(STORAGE_ABORTED, ls->err, ls->errsz,
 					    "The listing was stopped.");
 				free(ls->last);
 				ls->last = key;
@@ -563,7 +547,7 @@ local_list(struct storage *s, const char *prefix, int recursive, const char *cur
 
 	*next_cursor = NULL;
 	if ((fd = local_walk(l->rootfd, l->rel)) < 0)
-		return local_fail(STORAGE_FAILED, err, errsz,
+		return storage_fail(STORAGE_FAILED, err, errsz,
 		    "The storage's directory cannot be opened.");
 	rc = local_visit(&ls, fd, "", 0);
 	close(fd);

@@ -39,22 +39,6 @@ struct rds {
 	struct timeval tv;
 };
 
-static int rds_fail(int rc, char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-rds_fail(int rc, char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errsz > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errsz, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 static void
 rds_drop(struct rds *r)
 {
@@ -75,12 +59,12 @@ rds_ctx_fail(struct rds *r, const char *what, char *err, size_t errsz)
 	log_warn("redis %s:%d: %s: %s", r->host, r->port, what,
 	    r->c != NULL ? r->c->errstr : "out of memory");
 	if (r->c == NULL)
-		rc = rds_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		rc = storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	else if (timeout)
-		rc = rds_fail(STORAGE_TIMEOUT, err, errsz,
+		rc = storage_fail(STORAGE_TIMEOUT, err, errsz,
 		    "Redis at %.200s:%d did not answer in time.", r->host, r->port);
 	else
-		rc = rds_fail(STORAGE_FAILED, err, errsz,
+		rc = storage_fail(STORAGE_FAILED, err, errsz,
 		    "Could not connect to Redis at %.200s:%d.", r->host, r->port);
 	rds_drop(r);
 	return rc;
@@ -93,19 +77,19 @@ rds_reply_fail(struct rds *r, const redisReply *rep, char *err, size_t errsz)
 	const char *s = rep->str ? rep->str : "";
 
 	if (strncmp(s, "NOAUTH", 6) == 0)
-		return rds_fail(STORAGE_AUTH, err, errsz, "Redis requires a password.");
+		return storage_fail(STORAGE_AUTH, err, errsz, "Redis requires a password.");
 	if (strncmp(s, "WRONGPASS", 9) == 0 || strstr(s, "invalid password") != NULL ||
 	    strstr(s, "invalid username-password") != NULL)
-		return rds_fail(STORAGE_AUTH, err, errsz, "Redis refused the password.");
+		return storage_fail(STORAGE_AUTH, err, errsz, "Redis refused the password.");
 	if (strstr(s, "without any password configured") != NULL)
-		return rds_fail(STORAGE_AUTH, err, errsz,
+		return storage_fail(STORAGE_AUTH, err, errsz,
 		    "Redis has no password set: leave the password empty.");
 	if (strncmp(s, "WRONGTYPE", 9) == 0)
-		return rds_fail(STORAGE_REFUSED, err, errsz, "The key does not hold a string value.");
+		return storage_fail(STORAGE_REFUSED, err, errsz, "The key does not hold a string value.");
 	if (strncmp(s, "NOPERM", 6) == 0)
-		return rds_fail(STORAGE_AUTH, err, errsz, "Redis denied the command to this user.");
+		return storage_fail(STORAGE_AUTH, err, errsz, "Redis denied the command to this user.");
 	log_warn("redis %s:%d: error reply: %.300s", r->host, r->port, s);
-	return rds_fail(STORAGE_FAILED, err, errsz, "Redis answered with an error.");
+	return storage_fail(STORAGE_FAILED, err, errsz, "Redis answered with an error.");
 }
 
 /* One command on the current connection. *out is the reply (freed by the caller) or NULL. */
@@ -157,7 +141,7 @@ rds_connect(struct rds *r, char *err, size_t errsz)
 		lens[1] = (size_t)snprintf(db, sizeof(db), "%d", r->db);
 		if ((rc = rds_raw(r, 2, argv, lens, &rep, err, errsz)) != STORAGE_OK) {
 			if (rc == STORAGE_FAILED)
-				rc = rds_fail(STORAGE_REFUSED, err, errsz,
+				rc = storage_fail(STORAGE_REFUSED, err, errsz,
 				    "Redis refused to select db %d.", r->db);
 			goto fail;
 		}
@@ -200,47 +184,6 @@ rds_cmd(struct rds *r, int argc, const char **argv, const size_t *lens, redisRep
 	return rc;
 }
 
-static int
-rds_json_int(struct json_object *config, const char *name, int def, int lo, int hi, int *out)
-{
-	struct json_object *v;
-	long long n;
-
-	*out = def;
-	if (config == NULL || !json_object_object_get_ex(config, name, &v) ||
-	    json_object_is_type(v, json_type_null))
-		return 0;
-	if (json_object_is_type(v, json_type_int))
-		n = (long long)json_object_get_int64(v);
-	else if (json_object_is_type(v, json_type_string)) {
-		const char *s = json_object_get_string(v);
-		char *end;
-
-		if (*s == '\0')
-			return 0;
-		errno = 0;
-		n = strtoll(s, &end, 10);
-		if (errno != 0 || *end != '\0')
-			return -1;
-	} else
-		return -1;
-	if (n < lo || n > hi)
-		return -1;
-	*out = (int)n;
-	return 0;
-}
-
-static const char *
-rds_json_str(struct json_object *config, const char *name)
-{
-	struct json_object *v;
-
-	if (config == NULL || !json_object_object_get_ex(config, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static void
 rds_free(struct rds *r)
 {
@@ -254,31 +197,34 @@ rds_free(struct rds *r)
 static int
 rds_open(struct storage *s, struct json_object *config, char *err, size_t errsz)
 {
-	const char *host = rds_json_str(config, "host"), *pw = rds_json_str(config, "password");
-	const char *path = rds_json_str(config, "path");
+	const char *host = storage_cfg_str(config, "host"), *pw = storage_cfg_str(config, "password");
+	const char *path = storage_cfg_str(config, "path");
 	struct rds *r = calloc(1, sizeof(*r));
-	int ms, rc;
+	long ms, port, db;
+	int rc;
 
 	if (r == NULL)
-		return rds_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	if (host == NULL || *host == '\0')
 		host = "localhost";
 	if (strlen(host) > 253 || strchr(host, '/') != NULL) {
 		rds_free(r);
-		return rds_fail(STORAGE_REFUSED, err, errsz, "The Redis host is not valid.");
+		return storage_fail(STORAGE_REFUSED, err, errsz, "The Redis host is not valid.");
 	}
-	if (rds_json_int(config, "port", 6379, 1, 65535, &r->port) != 0) {
+	if (storage_cfg_int(config, "port", 6379, 1, 65535, &port) != 0) {
 		rds_free(r);
-		return rds_fail(STORAGE_REFUSED, err, errsz, "The Redis port must be 1 to 65535.");
+		return storage_fail(STORAGE_REFUSED, err, errsz, "The Redis port must be 1 to 65535.");
 	}
-	if (rds_json_int(config, "db", 0, 0, 1000000, &r->db) != 0) {
+	if (storage_cfg_int(config, "db", 0, 0, 1000000, &db) != 0) {
 		rds_free(r);
-		return rds_fail(STORAGE_REFUSED, err, errsz,
+		return storage_fail(STORAGE_REFUSED, err, errsz,
 		    "The Redis db must be a non-negative number.");
 	}
-	if (rds_json_int(config, "timeout_ms", REDIS_DEFAULT_TIMEOUT_MS, 1, 600000, &ms) != 0) {
+	r->port = (int)port;
+	r->db = (int)db;
+	if (storage_cfg_int(config, "timeout_ms", REDIS_DEFAULT_TIMEOUT_MS, 1, 600000, &ms) != 0) {
 		rds_free(r);
-		return rds_fail(STORAGE_REFUSED, err, errsz,
+		return storage_fail(STORAGE_REFUSED, err, errsz,
 		    "The Redis timeout_ms must be 1 to 600000.");
 	}
 	r->tv.tv_sec = ms / 1000;
@@ -287,7 +233,7 @@ rds_open(struct storage *s, struct json_object *config, char *err, size_t errsz)
 	    (pw != NULL && *pw != '\0' && (r->password = strdup(pw)) == NULL) ||
 	    (r->prefix = strdup(path ? path : "")) == NULL) {
 		rds_free(r);
-		return rds_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	}
 	r->plen = strlen(r->prefix);
 	if ((rc = rds_connect(r, err, errsz)) != STORAGE_OK) {
@@ -310,9 +256,9 @@ static int
 rds_key_ok(const struct rds *r, const char *key, char *err, size_t errsz)
 {
 	if (key == NULL || *key == '\0')
-		return rds_fail(0, err, errsz, "The key is empty.");
+		return storage_fail(0, err, errsz, "The key is empty.");
 	if (strncmp(key, r->prefix, r->plen) != 0)
-		return rds_fail(0, err, errsz, "The key is outside this storage's path.");
+		return storage_fail(0, err, errsz, "The key is outside this storage's path.");
 	return 1;
 }
 
@@ -352,10 +298,10 @@ rds_list(struct storage *s, const char *prefix, int recursive, const char *curso
 	if (cursor == NULL || *cursor == '\0')
 		cursor = "0";
 	if (strlen(cursor) >= sizeof(cur) || strspn(cursor, "0123456789") != strlen(cursor))
-		return rds_fail(STORAGE_REFUSED, err, errsz, "The listing cursor is not valid.");
+		return storage_fail(STORAGE_REFUSED, err, errsz, "The listing cursor is not valid.");
 	memcpy(cur, cursor, strlen(cursor) + 1);
 	if ((pat = rds_pattern(r->prefix, prefix)) == NULL)
-		return rds_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	for (int round = 0; round < REDIS_SCAN_ROUNDS && got < max; round++) {
 		size_t want = max - got;
 		const char *argv[] = { "SCAN", cur, "MATCH", pat, "COUNT", count };
@@ -377,7 +323,7 @@ rds_list(struct storage *s, const char *prefix, int recursive, const char *curso
 		    rep->element[1]->type != REDIS_REPLY_ARRAY) {
 			freeReplyObject(rep);
 			log_warn("redis %s:%d: unexpected SCAN reply", r->host, r->port);
-			rc = rds_fail(STORAGE_FAILED, err, errsz, "Redis answered SCAN unexpectedly.");
+			rc = storage_fail(STORAGE_FAILED, err, errsz, "Redis answered SCAN unexpectedly.");
 			break;
 		}
 		keys = rep->element[1];
@@ -391,7 +337,7 @@ rds_list(struct storage *s, const char *prefix, int recursive, const char *curso
 			o.key = k->str;
 			got++;
 			if (on_object(ctx, &o) != 0)
-				rc = rds_fail(STORAGE_ABORTED, err, errsz, "The listing was stopped.");
+				rc = storage_fail(STORAGE_ABORTED, err, errsz, "The listing was stopped.");
 		}
 		memcpy(cur, rep->element[0]->str, rep->element[0]->len);
 		cur[rep->element[0]->len] = '\0';
@@ -401,7 +347,7 @@ rds_list(struct storage *s, const char *prefix, int recursive, const char *curso
 	}
 	free(pat);
 	if (rc == STORAGE_OK && strcmp(cur, "0") != 0 && (*next_cursor = strdup(cur)) == NULL)
-		rc = rds_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		rc = storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	return rc;
 }
 
@@ -421,11 +367,11 @@ rds_get(struct storage *s, const char *key, int (*on_data)(void *ctx, const char
 	if ((rc = rds_cmd(r, 2, argv, lens, &rep, err, errsz)) != STORAGE_OK)
 		return rc;
 	if (rep->type == REDIS_REPLY_NIL)
-		rc = rds_fail(STORAGE_NOT_FOUND, err, errsz, "No such key.");
+		rc = storage_fail(STORAGE_NOT_FOUND, err, errsz, "No such key.");
 	else if (rep->type != REDIS_REPLY_STRING)
-		rc = rds_fail(STORAGE_FAILED, err, errsz, "Redis answered GET unexpectedly.");
+		rc = storage_fail(STORAGE_FAILED, err, errsz, "Redis answered GET unexpectedly.");
 	else if (on_data(ctx, rep->str, rep->len) != 0)
-		rc = rds_fail(STORAGE_ABORTED, err, errsz, "The read was stopped.");
+		rc = storage_fail(STORAGE_ABORTED, err, errsz, "The read was stopped.");
 	freeReplyObject(rep);
 	return rc;
 }
@@ -465,7 +411,7 @@ rds_del(struct storage *s, const char *key, char *err, size_t errsz)
 	if ((rc = rds_cmd(r, 2, argv, lens, &rep, err, errsz)) != STORAGE_OK)
 		return rc;
 	if (rep->type == REDIS_REPLY_INTEGER && rep->integer == 0)
-		rc = rds_fail(STORAGE_NOT_FOUND, err, errsz, "No such key.");
+		rc = storage_fail(STORAGE_NOT_FOUND, err, errsz, "No such key.");
 	freeReplyObject(rep);
 	return rc;
 }

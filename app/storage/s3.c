@@ -61,65 +61,7 @@ struct s3 {
 	int presign_ttl;                /* seconds */
 };
 
-static int s3_fail(int rc, char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-s3_fail(int rc, char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errsz > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errsz, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /* ---------------------------------------------------------------- config */
-
-static const char *
-s3_json_str(struct json_object *config, const char *name)
-{
-	struct json_object *v;
-
-	if (config == NULL || !json_object_object_get_ex(config, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* An optional integer (number or decimal string); 0 ok / -1 bad. */
-static int
-s3_json_int(struct json_object *config, const char *name, long def, long lo, long hi, long *out)
-{
-	struct json_object *v;
-	long long n;
-
-	*out = def;
-	if (config == NULL || !json_object_object_get_ex(config, name, &v) ||
-	    json_object_is_type(v, json_type_null))
-		return 0;
-	if (json_object_is_type(v, json_type_int))
-		n = (long long)json_object_get_int64(v);
-	else if (json_object_is_type(v, json_type_string)) {
-		const char *s = json_object_get_string(v);
-		char *end;
-
-		if (*s == '\0')
-			return 0;
-		errno = 0;
-		n = strtoll(s, &end, 10);
-		if (errno != 0 || *end != '\0')
-			return -1;
-	} else
-		return -1;
-	if (n < lo || n > hi)
-		return -1;
-	*out = (long)n;
-	return 0;
-}
 
 static void
 s3_free(struct s3 *b)
@@ -164,21 +106,21 @@ s3_parse_endpoint(struct s3 *b, const char *endpoint, char *err, size_t errsz)
 	size_t pl;
 
 	if (u == NULL)
-		return s3_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	if (curl_url_set(u, CURLUPART_URL, endpoint, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
-		s3_fail(rc, err, errsz, "The s3_endpoint is not a valid URL.");
+		storage_fail(rc, err, errsz, "The s3_endpoint is not a valid URL.");
 		goto out;
 	}
 	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-		s3_fail(rc, err, errsz, "The s3_endpoint must be an http or https URL.");
+		storage_fail(rc, err, errsz, "The s3_endpoint must be an http or https URL.");
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK) {
-		s3_fail(rc, err, errsz, "The s3_endpoint must not carry a user name or a query.");
+		storage_fail(rc, err, errsz, "The s3_endpoint must not carry a user name or a query.");
 		goto out;
 	}
 	(void)curl_url_get(u, CURLUPART_PORT, &port, 0);        /* absent: the scheme's default */
@@ -195,7 +137,7 @@ s3_parse_endpoint(struct s3 *b, const char *endpoint, char *err, size_t errsz)
 	    asprintf(&b->base, "%.*s/%s", (int)pl, path, b->bucket) < 0) {
 		b->host = NULL;
 		b->base = NULL;
-		rc = s3_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		rc = storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 		goto out;
 	}
 	rc = STORAGE_OK;
@@ -213,40 +155,40 @@ out:
 static int
 s3_open(struct storage *s, struct json_object *config, char *err, size_t errsz)
 {
-	const char *bucket = s3_json_str(config, "bucket"), *prefix = s3_json_str(config, "prefix");
-	const char *ak = s3_json_str(config, "aws_access_key_id");
-	const char *sk = s3_json_str(config, "aws_secret_access_key");
-	const char *region = s3_json_str(config, "region_name");
-	const char *endpoint = s3_json_str(config, "s3_endpoint");
+	const char *bucket = storage_cfg_str(config, "bucket"), *prefix = storage_cfg_str(config, "prefix");
+	const char *ak = storage_cfg_str(config, "aws_access_key_id");
+	const char *sk = storage_cfg_str(config, "aws_secret_access_key");
+	const char *region = storage_cfg_str(config, "region_name");
+	const char *endpoint = storage_cfg_str(config, "s3_endpoint");
 	struct s3 *b = calloc(1, sizeof(*b));
 	long ttl;
 	int rc;
 
 	if (b == NULL)
-		return s3_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	rc = STORAGE_REFUSED;
 	if (bucket == NULL || *bucket == '\0') {
-		s3_fail(rc, err, errsz, "The bucket is required.");
+		storage_fail(rc, err, errsz, "The bucket is required.");
 		goto fail;
 	}
 	if (strlen(bucket) > 255 || !s3_charset(bucket, ".-_") || bucket[0] == '.') {
-		s3_fail(rc, err, errsz, "The bucket name is not valid.");
+		storage_fail(rc, err, errsz, "The bucket name is not valid.");
 		goto fail;
 	}
 	if (region == NULL || *region == '\0')
 		region = S3_DEFAULT_REGION;
 	if (strlen(region) > 64 || !s3_charset(region, "-")) {
-		s3_fail(rc, err, errsz, "The region_name is not valid.");
+		storage_fail(rc, err, errsz, "The region_name is not valid.");
 		goto fail;
 	}
 	if ((ak == NULL || *ak == '\0') != (sk == NULL || *sk == '\0')) {
-		s3_fail(rc, err, errsz, "Set both aws_access_key_id and aws_secret_access_key, or "
+		storage_fail(rc, err, errsz, "Set both aws_access_key_id and aws_secret_access_key, or "
 		    "neither (anonymous access).");
 		goto fail;
 	}
-	if (s3_json_int(config, "presign_ttl", S3_DEFAULT_PRESIGN_MIN, 1, SIGN_S3_PRESIGN_MAX / 60,
+	if (storage_cfg_int(config, "presign_ttl", S3_DEFAULT_PRESIGN_MIN, 1, SIGN_S3_PRESIGN_MAX / 60,
 	    &ttl) != 0) {
-		s3_fail(rc, err, errsz, "The presign_ttl must be 1 to %d minutes.",
+		storage_fail(rc, err, errsz, "The presign_ttl must be 1 to %d minutes.",
 		    SIGN_S3_PRESIGN_MAX / 60);
 		goto fail;
 	}
@@ -256,20 +198,20 @@ s3_open(struct storage *s, struct json_object *config, char *err, size_t errsz)
 	while (*prefix == '/')
 		prefix++;
 	if (strchr(prefix, '\r') || strchr(prefix, '\n')) {
-		s3_fail(rc, err, errsz, "The prefix is not valid.");
+		storage_fail(rc, err, errsz, "The prefix is not valid.");
 		goto fail;
 	}
 	rc = STORAGE_NOMEM;
 	if ((b->bucket = strdup(bucket)) == NULL || (b->region = strdup(region)) == NULL ||
 	    (ak != NULL && *ak && (b->access_key = strdup(ak)) == NULL) ||
 	    (sk != NULL && *sk && (b->secret_key = strdup(sk)) == NULL) ||
-	    ((b->session_token = s3_dup(s3_json_str(config, "aws_session_token"))) == NULL &&
-	    s3_json_str(config, "aws_session_token") != NULL &&
-	    *s3_json_str(config, "aws_session_token") != '\0') ||
-	    ((b->kms_key_id = s3_dup(s3_json_str(config, "aws_sse_kms_key_id"))) == NULL &&
-	    s3_json_str(config, "aws_sse_kms_key_id") != NULL &&
-	    *s3_json_str(config, "aws_sse_kms_key_id") != '\0')) {
-		s3_fail(rc, err, errsz, "Out of memory.");
+	    ((b->session_token = s3_dup(storage_cfg_str(config, "aws_session_token"))) == NULL &&
+	    storage_cfg_str(config, "aws_session_token") != NULL &&
+	    *storage_cfg_str(config, "aws_session_token") != '\0') ||
+	    ((b->kms_key_id = s3_dup(storage_cfg_str(config, "aws_sse_kms_key_id"))) == NULL &&
+	    storage_cfg_str(config, "aws_sse_kms_key_id") != NULL &&
+	    *storage_cfg_str(config, "aws_sse_kms_key_id") != '\0')) {
+		storage_fail(rc, err, errsz, "Out of memory.");
 		goto fail;
 	}
 	{
@@ -279,7 +221,7 @@ s3_open(struct storage *s, struct json_object *config, char *err, size_t errsz)
 			n--;
 		if (asprintf(&b->prefix, "%.*s%s", (int)n, prefix, n ? "/" : "") < 0) {
 			b->prefix = NULL;
-			s3_fail(rc, err, errsz, "Out of memory.");
+			storage_fail(rc, err, errsz, "Out of memory.");
 			goto fail;
 		}
 		b->plen = strlen(b->prefix);
@@ -296,7 +238,7 @@ s3_open(struct storage *s, struct json_object *config, char *err, size_t errsz)
 		    (dotted ? asprintf(&b->host, "s3.%s.amazonaws.com", region) :
 		    asprintf(&b->host, "%s.s3.%s.amazonaws.com", bucket, region)) < 0 ||
 		    asprintf(&b->base, "%s%s", dotted ? "/" : "", dotted ? bucket : "") < 0) {
-			s3_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+			storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 			rc = STORAGE_NOMEM;
 			goto fail;
 		}
@@ -557,25 +499,25 @@ s3_status_fail(const struct s3 *b, const struct s3_call *c, long status, char *e
 	log_warn("s3 %s bucket %s: %s %s answered %ld %s: %.200s", b->host, b->bucket, c->method,
 	    c->key ? "object" : "bucket", status, code, msg);
 	if (strcmp(code, "NoSuchBucket") == 0)
-		return s3_fail(STORAGE_REFUSED, err, errsz, "The bucket %.100s does not exist.",
+		return storage_fail(STORAGE_REFUSED, err, errsz, "The bucket %.100s does not exist.",
 		    b->bucket);
 	if (status == 404 || strcmp(code, "NoSuchKey") == 0)
-		return s3_fail(STORAGE_NOT_FOUND, err, errsz, "No such object in the bucket.");
+		return storage_fail(STORAGE_NOT_FOUND, err, errsz, "No such object in the bucket.");
 	if (status == 403 || status == 401 || strcmp(code, "InvalidAccessKeyId") == 0 ||
 	    strcmp(code, "SignatureDoesNotMatch") == 0 || strcmp(code, "ExpiredToken") == 0 ||
 	    strcmp(code, "InvalidToken") == 0 || strcmp(code, "AuthorizationHeaderMalformed") == 0)
-		return s3_fail(STORAGE_AUTH, err, errsz,
+		return storage_fail(STORAGE_AUTH, err, errsz,
 		    "S3 refused the credentials or denied access%s: check aws_access_key_id, "
 		    "aws_secret_access_key, aws_session_token and region_name.", quoted);
 	if (status == 301 || status == 307 || strcmp(code, "PermanentRedirect") == 0)
-		return s3_fail(STORAGE_REFUSED, err, errsz,
+		return storage_fail(STORAGE_REFUSED, err, errsz,
 		    "The bucket is not served at this address%s: check region_name and s3_endpoint.",
 		    quoted);
 	if (status == 400 || status == 405 || status == 409 || status == 411 || status == 412 ||
 	    status == 413 || status == 416 || status == 501)
-		return s3_fail(STORAGE_REFUSED, err, errsz, "S3 refused the request%s (HTTP %ld).",
+		return storage_fail(STORAGE_REFUSED, err, errsz, "S3 refused the request%s (HTTP %ld).",
 		    quoted, status);
-	return s3_fail(STORAGE_FAILED, err, errsz, "S3 failed to answer%s (HTTP %ld).", quoted,
+	return storage_fail(STORAGE_FAILED, err, errsz, "S3 failed to answer%s (HTTP %ld).", quoted,
 	    status);
 }
 
@@ -590,7 +532,7 @@ s3_run(const struct s3 *b, struct s3_call *c, char *err, size_t errsz)
 	int rc = STORAGE_FAILED;
 
 	if (path == NULL)
-		return s3_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	for (int attempt = 0; attempt < S3_TRIES; attempt++) {
 		int orc;
 
@@ -604,29 +546,29 @@ s3_run(const struct s3 *b, struct s3_call *c, char *err, size_t errsz)
 			c->resp.p[0] = '\0';
 		orc = s3_send(b, c, path, &status, oerr, sizeof(oerr));
 		if (c->oom) {
-			rc = s3_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+			rc = storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 			break;
 		}
 		if (c->sink_stopped) {
-			rc = s3_fail(STORAGE_ABORTED, err, errsz, "The read was stopped.");
+			rc = storage_fail(STORAGE_ABORTED, err, errsz, "The read was stopped.");
 			break;
 		}
 		if (orc == OUTBOUND_REFUSED) {
-			rc = s3_fail(STORAGE_REFUSED, err, errsz, "The S3 endpoint is not allowed: %s.",
+			rc = storage_fail(STORAGE_REFUSED, err, errsz, "The S3 endpoint is not allowed: %s.",
 			    oerr);
 			break;
 		}
 		if (orc == OUTBOUND_TIMEOUT) {
-			rc = s3_fail(STORAGE_TIMEOUT, err, errsz, "S3 at %.200s did not answer in time.",
+			rc = storage_fail(STORAGE_TIMEOUT, err, errsz, "S3 at %.200s did not answer in time.",
 			    b->host);
 			break;
 		}
 		if (orc == OUTBOUND_TOO_BIG) {
-			rc = s3_fail(STORAGE_FAILED, err, errsz, "The S3 answer is too large: %s.", oerr);
+			rc = storage_fail(STORAGE_FAILED, err, errsz, "The S3 answer is too large: %s.", oerr);
 			break;
 		}
 		if (orc != OUTBOUND_OK) {
-			rc = s3_fail(STORAGE_FAILED, err, errsz, "Could not reach S3 at %.200s.", b->host);
+			rc = storage_fail(STORAGE_FAILED, err, errsz, "Could not reach S3 at %.200s.", b->host);
 			if (c->streaming)
 				break;
 			continue;
@@ -659,17 +601,17 @@ s3_key_ok(const struct s3 *b, const char *key, char *err, size_t errsz)
 	const char *p;
 
 	if (key == NULL || *key == '\0')
-		return s3_fail(0, err, errsz, "The key is empty.");
+		return storage_fail(0, err, errsz, "The key is empty.");
 	if (strncmp(key, b->prefix, b->plen) != 0 || key[b->plen] == '\0')
-		return s3_fail(0, err, errsz, "The key is outside this storage's prefix.");
+		return storage_fail(0, err, errsz, "The key is outside this storage's prefix.");
 	for (p = key; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return s3_fail(0, err, errsz, "The key contains a control character.");
+			return storage_fail(0, err, errsz, "The key contains a control character.");
 	for (p = key; p != NULL; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL) {
 		size_t n = strcspn(p, "/");
 
 		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-			return s3_fail(0, err, errsz, "The key has a \".\" or \"..\" segment.");
+			return storage_fail(0, err, errsz, "The key has a \".\" or \"..\" segment.");
 	}
 	return 1;
 }
@@ -714,7 +656,7 @@ s3_list(struct storage *s, const char *prefix, int recursive, const char *cursor
 		max = S3_MAX_KEYS;
 	snprintf(maxkeys, sizeof(maxkeys), "%zu", max);
 	if (asprintf(&full, "%s%s", b->prefix, prefix ? prefix : "") < 0)
-		return s3_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	q[nq++] = (struct sign_kv){ "list-type", "2" };
 	if (*full != '\0')
 		q[nq++] = (struct sign_kv){ "prefix", full };
@@ -732,7 +674,7 @@ s3_list(struct storage *s, const char *prefix, int recursive, const char *cursor
 	if ((d = s3_xml(c.resp.p, c.resp.n)) == NULL ||
 	    strcmp((const char *)(root = xmlDocGetRootElement(d))->name, "ListBucketResult") != 0) {
 		log_warn("s3 %s bucket %s: the listing is not a ListBucketResult", b->host, b->bucket);
-		rc = s3_fail(STORAGE_FAILED, err, errsz, "S3 answered the listing with something "
+		rc = storage_fail(STORAGE_FAILED, err, errsz, "S3 answered the listing with something "
 		    "else than a listing.");
 		goto out;
 	}
@@ -764,7 +706,7 @@ s3_list(struct storage *s, const char *prefix, int recursive, const char *cursor
 			o.mtime = s3_time(lm);
 			o.etag = e;
 			if (on_object(ctx, &o) != 0)
-				rc = s3_fail(STORAGE_ABORTED, err, errsz, "The listing was stopped.");
+				rc = storage_fail(STORAGE_ABORTED, err, errsz, "The listing was stopped.");
 		}
 		xmlFree(key);
 		xmlFree(size);
@@ -779,10 +721,10 @@ s3_list(struct storage *s, const char *prefix, int recursive, const char *cursor
 		if (token == NULL || *token == '\0') {
 			log_warn("s3 %s bucket %s: a truncated listing without a continuation token",
 			    b->host, b->bucket);
-			rc = s3_fail(STORAGE_FAILED, err, errsz,
+			rc = storage_fail(STORAGE_FAILED, err, errsz,
 			    "S3 cut the listing short without saying where to go on.");
 		} else if ((*next_cursor = strdup(token)) == NULL)
-			rc = s3_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+			rc = storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	}
 out:
 	xmlFree(trunc);
@@ -810,7 +752,7 @@ s3_get(struct storage *s, const char *key, int (*on_data)(void *ctx, const char 
 	c.ctx = ctx;
 	rc = s3_run(b, &c, err, errsz);
 	if (rc == STORAGE_OK && !c.streaming && c.resp.n > 0 && on_data(ctx, c.resp.p, c.resp.n) != 0)
-		rc = s3_fail(STORAGE_ABORTED, err, errsz, "The read was stopped.");
+		rc = storage_fail(STORAGE_ABORTED, err, errsz, "The read was stopped.");
 	s3_call_release(&c);
 	return rc;
 }
@@ -830,7 +772,7 @@ s3_put(struct storage *s, const char *key, const char *data, size_t len,
 	if (content_type == NULL || *content_type == '\0')
 		content_type = "application/octet-stream";
 	if (strpbrk(content_type, "\r\n") != NULL)
-		return s3_fail(STORAGE_REFUSED, err, errsz, "The content type is not valid.");
+		return storage_fail(STORAGE_REFUSED, err, errsz, "The content type is not valid.");
 	h[nh++] = (struct sign_kv){ "Content-Type", content_type };
 	if (b->kms_key_id != NULL) {
 		h[nh++] = (struct sign_kv){ "x-amz-server-side-encryption", "aws:kms" };
@@ -883,7 +825,7 @@ s3_presign(struct storage *s, const char *key, int ttl, char **url, char *err, s
 	if (ttl > SIGN_S3_PRESIGN_MAX)
 		ttl = SIGN_S3_PRESIGN_MAX;
 	if ((path = s3_path(b, key)) == NULL)
-		return s3_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
 	if (b->access_key == NULL) {
 		/* Anonymous: the object's plain URL. */
 		*url = sign_request_url(b->scheme, b->host, path, NULL, 0);
@@ -894,7 +836,7 @@ s3_presign(struct storage *s, const char *key, int ttl, char **url, char *err, s
 	}
 	free(path);
 	if (*url == NULL)
-		return s3_fail(STORAGE_FAILED, err, errsz, "Could not make a presigned URL.");
+		return storage_fail(STORAGE_FAILED, err, errsz, "Could not make a presigned URL.");
 	return STORAGE_OK;
 }
 

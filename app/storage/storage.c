@@ -1,12 +1,70 @@
 /* storage.c — the table of storage kinds and the calls every connector is reached through. */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/json.h>
 
 #include "azure.h"
 #include "gcs.h"
 #include "s3.h"
 #include "storage.h"
+
+int
+storage_fail(int rc, char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errsz > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errsz, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+const char *
+storage_cfg_str(struct json_object *config, const char *name)
+{
+	struct json_object *v;
+
+	if (config == NULL || !json_object_object_get_ex(config, name, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+int
+storage_cfg_int(struct json_object *config, const char *name, long def, long lo, long hi, long *out)
+{
+	struct json_object *v;
+	long long n;
+
+	*out = def;
+	if (config == NULL || !json_object_object_get_ex(config, name, &v) ||
+	    json_object_is_type(v, json_type_null))
+		return 0;
+	if (json_object_is_type(v, json_type_int)) {
+		n = (long long)json_object_get_int64(v);
+	} else if (json_object_is_type(v, json_type_string)) {
+		const char *s = json_object_get_string(v);
+		char *end;
+
+		if (*s == '\0')
+			return 0;
+		errno = 0;
+		n = strtoll(s, &end, 10);
+		if (errno != 0 || *end != '\0')
+			return -1;
+	} else {
+		return -1;
+	}
+	if (n < lo || n > hi)
+		return -1;
+	*out = (long)n;
+	return 0;
+}
 
 /* The kinds, as data: one line per connector. */
 const struct storage_ops *
@@ -68,9 +126,8 @@ storage_close(struct storage *s)
 static int
 storage_unsupported(const struct storage *s, const char *what, char *err, size_t errsz)
 {
-	if (errsz > 0)
-		snprintf(err, errsz, "The %s storage does not support %s.", s->ops->kind, what);
-	return STORAGE_UNSUPPORTED;
+	return storage_fail(STORAGE_UNSUPPORTED, err, errsz, "The %s storage does not support %s.",
+	    s->ops->kind, what);
 }
 
 /* One page of the objects whose key (after the configured scope) starts with prefix ("" or NULL:

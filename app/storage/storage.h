@@ -129,6 +129,19 @@ extern const struct storage_ops storage_redis_ops;   /* redis.c */
  * 0 with the reason in err. Defined in local.c. */
 int storage_key_ok(const char *key, size_t len, char *err, size_t errsz);
 
+/* --- for the connectors (storage.c) --- */
+
+/* Writes the formatted message into err (when errsz > 0) and returns rc: `return
+ * storage_fail(STORAGE_REFUSED, err, errsz, "...")`. */
+int storage_fail(int rc, char *err, size_t errsz, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* config[name] when it is a string, else NULL. */
+const char *storage_cfg_str(struct json_object *config, const char *name);
+/* config[name] as an integer (a JSON number or a decimal string) in lo..hi: 0 with *out set (def
+ * when absent, null or ""), or -1 when present and not such an integer. */
+int storage_cfg_int(struct json_object *config, const char *name, long def, long lo, long hi,
+    long *out);
+
 /* The connector of a kind ("localfiles", "redis", "s3", "azure", "gcs"; the table is in storage.c),
  * or NULL. */
 const struct storage_ops *storage_kind(const char *kind);
