@@ -263,16 +263,21 @@ ann_json_text(struct json_object *o, size_t *len)
 
 /* --- the annotation object --- */
 
-/* Label Studio's AnnotationSerializer.get_created_username: "first[ last] email, id". */
-static const char *
-created_username(struct req *r, const struct db_row *row)
+/* Label Studio's get_created_username from the columns id (the user's id, NULL when none),
+ * first, last and email of row: "first[ last] email, id" for an annotation; a draft's serializer
+ * leaves out the space before the email when there is no name. */
+const char *
+ann_created_username(struct req *r, const struct db_row *row, int id, int first, int last, int email,
+    int draft)
 {
-	const char *last = db_str(row, 20);
+	const char *name;
 
-	if (db_null(row, 2))
+	if (db_null(row, id))
 		return "";
-	return req_printf(r, "%s%s%s %s, %lld", db_str(row, 19), *last ? " " : "", last,
-	    db_str(row, 21), (long long)db_int(row, 2));
+	name = req_printf(r, "%s%s%s", db_str(row, first), *db_str(row, last) ? " " : "",
+	    db_str(row, last));
+	return req_printf(r, "%s%s%s, %lld", name, *name || !draft ? " " : "", db_str(row, email),
+	    (long long)db_int(row, id));
 }
 
 static struct json_object *
@@ -282,7 +287,7 @@ ann_to_json(struct req *r, const struct db_row *row)
 
 	jadd_int(o, "id", db_int(row, 0));
 	json_object_object_add(o, "result", ann_jraw(row, 1, "[]"));
-	jadd_str(o, "created_username", created_username(r, row));
+	jadd_str(o, "created_username", ann_created_username(r, row, 2, 19, 20, 21, 0));
 	jadd_str(o, "created_ago", ann_timesince(r, db_int(row, 18)));
 	ann_add_id(o, "completed_by", row, 2);
 	jadd_bool(o, "was_cancelled", db_int(row, 3));
@@ -301,20 +306,6 @@ ann_to_json(struct req *r, const struct db_row *row)
 	ann_add_id(o, "parent_annotation", row, 15);
 	ann_add_id(o, "last_created_by", row, 16);
 	return o;
-}
-
-/* Answers with the annotation as stored now. */
-static int
-reply_annotation(struct req *r, int status, int64_t id)
-{
-	struct db_row row;
-	int rc = db_row(r, &row, STMT_ANN_BY_ID, "i", id);
-
-	if (rc < 0)
-		return req_fail_db(r);
-	if (rc == 0)
-		return req_fail(r, 404, "Not found.");
-	return reply_json(r, status, ann_to_json(r, &row));
 }
 
 /* Loads an annotation of the caller's organization. 1, 0 (answer 404), -1. */
@@ -528,7 +519,7 @@ annotations_create(struct req *r)
 		return req_fail_db(r);
 	if (db_commit(r) != 0)
 		return req_fail_db(r);
-	return reply_annotation(r, 201, id);
+	return scope_reply_row(r, 201, STMT_ANN_BY_ID, id, ann_to_json);
 }
 
 int
@@ -622,7 +613,7 @@ annotations_patch(struct req *r)
 	}
 	if (db_commit(r) != 0)
 		return req_fail_db(r);
-	return reply_annotation(r, 200, id);
+	return scope_reply_row(r, 200, STMT_ANN_BY_ID, id, ann_to_json);
 }
 
 /* Takes the annotation out (its drafts go with it by cascade): usage, row, counters. The

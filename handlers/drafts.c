@@ -13,20 +13,6 @@
 #include "reply.h"
 #include "shared.h"
 
-/* Label Studio's AnnotationDraftSerializer.get_created_username: "[first[ last] ]email, id". */
-static const char *
-created_username(struct req *r, const struct db_row *row)
-{
-	const char *first = db_str(row, 11), *last = db_str(row, 12);
-	const char *name;
-
-	if (db_null(row, 1))
-		return "";
-	name = req_printf(r, "%s%s%s", first, *last ? " " : "", last);
-	return req_printf(r, "%s%s%s, %lld", name, *name ? " " : "", db_str(row, 13),
-	    (long long)db_int(row, 1));
-}
-
 /* The draft object (DRAFT_OBJ_COLS). "user" is rendered as Label Studio renders it: the
  * serializer's CharField gives str(user), which is the user's email. */
 struct json_object *
@@ -44,22 +30,9 @@ draft_to_json(struct req *r, const struct db_row *row)
 	ann_add_id(o, "import_id", row, 7);
 	jadd_str(o, "created_at", db_str(row, 8));
 	jadd_str(o, "updated_at", db_str(row, 9));
-	jadd_str(o, "created_username", created_username(r, row));
+	jadd_str(o, "created_username", ann_created_username(r, row, 1, 11, 12, 13, 1));
 	jadd_str(o, "created_ago", ann_timesince(r, db_int(row, 10)));
 	return o;
-}
-
-static int
-reply_draft(struct req *r, int status, int64_t id)
-{
-	struct db_row row;
-	int rc = db_row(r, &row, STMT_DRAFT_BY_ID, "i", id);
-
-	if (rc < 0)
-		return req_fail_db(r);
-	if (rc == 0)
-		return req_fail(r, 404, "Not found.");
-	return reply_json(r, status, draft_to_json(r, &row));
 }
 
 /* The task of the path, and the annotation of the path when the route has one (it must be an
@@ -149,7 +122,7 @@ drafts_create(struct req *r)
 	usage_add(u, result, +1, 1);
 	if (usage_flush(r, u) != 0 || db_commit(r) != 0)
 		return req_fail_db(r);
-	return reply_draft(r, 201, id);
+	return scope_reply_row(r, 201, STMT_DRAFT_BY_ID, id, draft_to_json);
 }
 
 static int
@@ -226,7 +199,7 @@ drafts_patch(struct req *r)
 	}
 	if (db_commit(r) != 0)
 		return req_fail_db(r);
-	return reply_draft(r, 200, id);
+	return scope_reply_row(r, 200, STMT_DRAFT_BY_ID, id, draft_to_json);
 }
 
 int

@@ -47,19 +47,6 @@ pred_to_json(struct req *r, const struct db_row *row)
 }
 
 static int
-reply_prediction(struct req *r, int status, int64_t id)
-{
-	struct db_row row;
-	int rc = db_row(r, &row, STMT_PRED_BY_ID, "i", id);
-
-	if (rc < 0)
-		return req_fail_db(r);
-	if (rc == 0)
-		return req_fail(r, 404, "Not found.");
-	return reply_json(r, status, pred_to_json(r, &row));
-}
-
-static int
 load_prediction(struct req *r, int64_t id, struct db_row *row)
 {
 	if (id <= 0)
@@ -285,7 +272,7 @@ predictions_create(struct req *r)
 	id = db_insert_id();
 	if (stats_task_refresh(r, task_id) != 0 || db_commit(r) != 0)
 		return req_fail_db(r);
-	return reply_prediction(r, 201, id);
+	return scope_reply_row(r, 201, STMT_PRED_BY_ID, id, pred_to_json);
 }
 
 int
@@ -349,7 +336,7 @@ predictions_patch(struct req *r)
 	if (db_exec(r, STMT_PRED_UPDATE, "Ssssssi", text, len, in.score, in.model_version, in.cluster,
 	    in.neighbors, in.mislabeling, id) < 0)
 		return req_fail_db(r);
-	return reply_prediction(r, 200, id);
+	return scope_reply_row(r, 200, STMT_PRED_BY_ID, id, pred_to_json);
 }
 
 int

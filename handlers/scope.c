@@ -5,6 +5,7 @@
 #include "db.h"
 #include "labelconfig.h"
 #include "log.h"
+#include "reply.h"
 #include "shared.h"
 
 static void
@@ -71,4 +72,18 @@ scope_config(struct req *r, const struct project_ref *ref)
 	}
 	req_defer(r, config_free, c);
 	return c;
+}
+
+int
+scope_reply_row(struct req *r, int status, enum stmt_id stmt, int64_t id,
+    struct json_object *(*to_json)(struct req *r, const struct db_row *row))
+{
+	struct db_row row;
+	int rc = db_row(r, &row, stmt, "i", id);
+
+	if (rc < 0)
+		return req_fail_db(r);
+	if (rc == 0)
+		return req_fail(r, 404, "Not found.");
+	return reply_json(r, status, to_json(r, &row));
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "req.h"
+#include "stmts.h"
 
 struct json_object;
 struct labelconfig;
@@ -42,6 +43,11 @@ int scope_task(struct req *r, int64_t task_id, struct project_ref *ref);
  * stored config no longer parses (a config stored before a rule changed): callers then skip
  * config checks, as nothing else can be done about it. */
 const struct labelconfig *scope_config(struct req *r, const struct project_ref *ref);
+
+/* Answers status with the row that statement stmt (one "i" parameter, id) reads, rendered by
+ * to_json; 404 when it is gone, the database error otherwise. For the read-back after a write. */
+int scope_reply_row(struct req *r, int status, enum stmt_id stmt, int64_t id,
+    struct json_object *(*to_json)(struct req *r, const struct db_row *row));
 
 /* --- counters (stats.c) --- */
 
@@ -100,6 +106,10 @@ void import_undefined_key(const struct labelconfig *c, struct json_object *data)
 
 /* --- request fields and row rendering shared by annotations.c, drafts.c, predictions.c --- */
 
+/* Label Studio's created_username ("first[ last] email, id") from columns of row; draft: the
+ * draft serializer's variant, with no space before a bare email. */
+const char *ann_created_username(struct req *r, const struct db_row *row, int id, int first, int last,
+    int email, int draft);
 /* Django's timesince, as Label Studio's created_ago ("0\u00a0minutes"). */
 const char *ann_timesince(struct req *r, int64_t secs);
 /* A JSON column as a value (def when NULL or unparsable). New object. */

@@ -139,16 +139,6 @@ user_brief(struct req *r, const struct db_row *row, int id, int first, int last,
 	return o;
 }
 
-/* Label Studio's created_username: "first last email, id". */
-static const char *
-created_username(struct req *r, const struct db_row *row, int id, int first, int last, int email)
-{
-	if (db_null(row, id))
-		return "";
-	return req_printf(r, "%s%s%s %s, %lld", db_str(row, first), *db_str(row, last) ? " " : "",
-	    db_str(row, last), db_str(row, email), (long long)db_int(row, id));
-}
-
 /* An annotation (ANN_COLS); completed_by expanded to the user brief when expand is set. */
 static struct json_object *
 ann_json(struct req *r, const struct db_row *row, int expand)
@@ -157,7 +147,7 @@ ann_json(struct req *r, const struct db_row *row, int expand)
 
 	jadd_int(o, "id", db_int(row, 0));
 	jadd_raw(o, "result", row, 1, "[]");
-	jadd_str(o, "created_username", created_username(r, row, 2, 20, 21, 22));
+	jadd_str(o, "created_username", ann_created_username(r, row, 2, 20, 21, 22, 0));
 	jadd_str(o, "created_ago", timesince(r, db_int(row, 19)));
 	if (expand && !db_null(row, 2) && !db_null(row, 24))
 		json_object_object_add(o, "completed_by", user_brief(r, row, 2, 20, 21, 22, 23, 24));
@@ -214,7 +204,7 @@ draft_json(struct req *r, const struct db_row *row)
 
 	jadd_int(o, "id", db_int(row, 0));
 	jadd_col_int(o, "user", row, 1);
-	jadd_str(o, "created_username", created_username(r, row, 1, 11, 12, 13));
+	jadd_str(o, "created_username", ann_created_username(r, row, 1, 11, 12, 13, 1));
 	jadd_str(o, "created_ago", timesince(r, db_int(row, 10)));
 	jadd_raw(o, "result", row, 2, "[]");
 	jadd_col_double(o, "lead_time", row, 3);
