@@ -420,7 +420,7 @@ out_double(struct out *o, double d)
 
 struct pjs {
 	int indent;                     /* 0: one line */
-	int ascii;                      /* escape non-ASCII as \uXXXX */
+	int ascii;                      /* escape non-ASCII as \u plus four hex digits */
 	const char *isep, *ksep;
 };
 static const struct pjs PJ_LINE = { 0, 0, ",", ":" };          /* ujson.dumps(ensure_ascii=False) */
@@ -2447,6 +2447,7 @@ static int
 zip_start(struct exp *e)
 {
 	const char *tmp = getenv("TMPDIR");
+	/* mkdtemp(3) replaces the template's six trailing X with a unique name */
 	char *dir = req_printf(e->r, "%s/siali-export-XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
 
 	if (mkdtemp(dir) == NULL) {

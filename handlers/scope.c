@@ -57,20 +57,61 @@ config_free(void *c)
 	lc_free(c);
 }
 
+/* Parsed configs are kept per worker process, keyed by project and checked against the stored
+ * text, so the labeling hot path (an annotation checked against its config) does not parse XML
+ * on every request. A slot's config is replaced when the project's text changed; the old one is
+ * freed at the end of the request that replaced it, since that request may still hold it. */
+#define CONFIG_SLOTS 16
+
+static struct {
+	int64_t project_id;
+	char *xml;
+	struct labelconfig *c;
+	unsigned long used;                 /* for eviction: least recently used goes */
+} configs[CONFIG_SLOTS];
+static unsigned long config_clock;
+
 const struct labelconfig *
 scope_config(struct req *r, const struct project_ref *ref)
 {
 	char err[512];
 	struct labelconfig *c;
+	char *xml;
+	size_t slot = CONFIG_SLOTS;         /* this project's stale slot, else the least recent */
 
 	if (ref->label_config == NULL)
 		return NULL;
+	for (size_t i = 0; i < CONFIG_SLOTS; i++) {
+		if (configs[i].c == NULL || configs[i].project_id != ref->id)
+			continue;
+		if (strcmp(configs[i].xml, ref->label_config) == 0) {
+			configs[i].used = ++config_clock;
+			return configs[i].c;
+		}
+		slot = i;
+	}
+	if (slot == CONFIG_SLOTS) {
+		slot = 0;
+		for (size_t i = 1; i < CONFIG_SLOTS; i++)
+			if (configs[i].used < configs[slot].used)
+				slot = i;
+	}
 	c = lc_parse(ref->label_config, strlen(ref->label_config), err, sizeof(err));
 	if (c == NULL) {
 		log_error("project %lld: stored label_config does not parse: %s", (long long)ref->id, err);
 		return NULL;
 	}
-	req_defer(r, config_free, c);
+	if ((xml = strdup(ref->label_config)) == NULL) {
+		req_defer(r, config_free, c);           /* no room to keep it: this request only */
+		return c;
+	}
+	if (configs[slot].c != NULL)
+		req_defer(r, config_free, configs[slot].c);
+	free(configs[slot].xml);
+	configs[slot].project_id = ref->id;
+	configs[slot].xml = xml;
+	configs[slot].c = c;
+	configs[slot].used = ++config_clock;
 	return c;
 }
 
