@@ -717,3 +717,15 @@ const struct storage_ops storage_azure_ops = {
 	.presign = az_presign,
 	.close = az_close,
 };
+
+int
+storage_azure_parse_list(const char *prefix, const char *xml, size_t n,
+    int (*on_object)(void *ctx, const struct storage_object *o), void *ctx, char **marker,
+    char *err, size_t errsz)
+{
+	struct az a = { .endpoint = (char *)"(listing)", .prefix = (char *)prefix,
+		.plen = strlen(prefix) };
+	struct az_buf b = { .p = (char *)xml, .n = n, .cap = n };
+
+	return az_parse_list(&a, &b, on_object, ctx, marker, err, errsz);
+}

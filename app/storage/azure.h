@@ -35,4 +35,11 @@
 
 extern const struct storage_ops storage_azure_ops;
 
+/* One List Blobs answer (xml, n bytes, from the server: untrusted) read into the blobs under
+ * prefix, and *marker (malloc'd) when the listing goes on. A storage_result. What the connector
+ * does with the answer; exposed for the fuzz target. */
+int storage_azure_parse_list(const char *prefix, const char *xml, size_t n,
+    int (*on_object)(void *ctx, const struct storage_object *o), void *ctx, char **marker,
+    char *err, size_t errsz);
+
 #endif

@@ -637,58 +637,34 @@ s3_time(const char *s)
 	return (int64_t)timegm(&tm);
 }
 
-static int
-s3_list(struct storage *s, const char *prefix, int recursive, const char *cursor, size_t max,
+int
+storage_s3_parse_list(const char *xml, size_t n, const char *full,
     int (*on_object)(void *ctx, const struct storage_object *o), void *ctx, char **next_cursor,
     char *err, size_t errsz)
 {
-	struct s3 *b = s->impl;
-	struct s3_call c = { 0 };
-	char maxkeys[24], *full = NULL, *trunc = NULL, *token = NULL;
-	struct sign_kv q[5];
-	size_t nq = 0;
+	char *trunc = NULL, *token = NULL;
 	xmlDoc *d = NULL;
 	xmlNode *root;
-	int rc;
+	int rc = STORAGE_OK;
 
 	*next_cursor = NULL;
-	if (max > S3_MAX_KEYS)
-		max = S3_MAX_KEYS;
-	snprintf(maxkeys, sizeof(maxkeys), "%zu", max);
-	if (asprintf(&full, "%s%s", b->prefix, prefix ? prefix : "") < 0)
-		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
-	q[nq++] = (struct sign_kv){ "list-type", "2" };
-	if (*full != '\0')
-		q[nq++] = (struct sign_kv){ "prefix", full };
-	if (!recursive)
-		q[nq++] = (struct sign_kv){ "delimiter", "/" };
-	q[nq++] = (struct sign_kv){ "max-keys", maxkeys };
-	if (cursor != NULL && *cursor != '\0')
-		q[nq++] = (struct sign_kv){ "continuation-token", cursor };
-	c.method = "GET";
-	c.query = q;
-	c.nquery = nq;
-	c.max_bytes = S3_XML_MAX;
-	if ((rc = s3_run(b, &c, err, errsz)) != STORAGE_OK)
-		goto out;
-	if ((d = s3_xml(c.resp.p, c.resp.n)) == NULL ||
+	if ((d = s3_xml(xml, n)) == NULL ||
 	    strcmp((const char *)(root = xmlDocGetRootElement(d))->name, "ListBucketResult") != 0) {
-		log_warn("s3 %s bucket %s: the listing is not a ListBucketResult", b->host, b->bucket);
 		rc = storage_fail(STORAGE_FAILED, err, errsz, "S3 answered the listing with something "
 		    "else than a listing.");
 		goto out;
 	}
-	for (xmlNode *n = root->children; n != NULL && rc == STORAGE_OK; n = n->next) {
+	for (xmlNode *node = root->children; node != NULL && rc == STORAGE_OK; node = node->next) {
 		struct storage_object o = { .size = -1 };
 		char *key, *size, *lm, *etag;
 		size_t kl;
 
-		if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "Contents") != 0)
+		if (node->type != XML_ELEMENT_NODE || strcmp((const char *)node->name, "Contents") != 0)
 			continue;
-		key = s3_text(s3_child(n, "Key"));
-		size = s3_text(s3_child(n, "Size"));
-		lm = s3_text(s3_child(n, "LastModified"));
-		etag = s3_text(s3_child(n, "ETag"));
+		key = s3_text(s3_child(node, "Key"));
+		size = s3_text(s3_child(node, "Size"));
+		lm = s3_text(s3_child(node, "LastModified"));
+		etag = s3_text(s3_child(node, "ETag"));
 		kl = key ? strlen(key) : 0;
 		/* Folder markers and keys outside the scope are not objects of this storage. */
 		if (kl > 0 && key[kl - 1] != '/' && strncmp(key, full, strlen(full)) == 0) {
@@ -719,8 +695,6 @@ s3_list(struct storage *s, const char *prefix, int recursive, const char *cursor
 	if (trunc != NULL && strcmp(trunc, "true") == 0) {
 		token = s3_text(s3_child(root, "NextContinuationToken"));
 		if (token == NULL || *token == '\0') {
-			log_warn("s3 %s bucket %s: a truncated listing without a continuation token",
-			    b->host, b->bucket);
 			rc = storage_fail(STORAGE_FAILED, err, errsz,
 			    "S3 cut the listing short without saying where to go on.");
 		} else if ((*next_cursor = strdup(token)) == NULL)
@@ -731,6 +705,45 @@ out:
 	xmlFree(token);
 	if (d != NULL)
 		xmlFreeDoc(d);
+	return rc;
+}
+
+static int
+s3_list(struct storage *s, const char *prefix, int recursive, const char *cursor, size_t max,
+    int (*on_object)(void *ctx, const struct storage_object *o), void *ctx, char **next_cursor,
+    char *err, size_t errsz)
+{
+	struct s3 *b = s->impl;
+	struct s3_call c = { 0 };
+	char maxkeys[24], *full = NULL;
+	struct sign_kv q[5];
+	size_t nq = 0;
+	int rc;
+
+	*next_cursor = NULL;
+	if (max > S3_MAX_KEYS)
+		max = S3_MAX_KEYS;
+	snprintf(maxkeys, sizeof(maxkeys), "%zu", max);
+	if (asprintf(&full, "%s%s", b->prefix, prefix ? prefix : "") < 0)
+		return storage_fail(STORAGE_NOMEM, err, errsz, "Out of memory.");
+	q[nq++] = (struct sign_kv){ "list-type", "2" };
+	if (*full != '\0')
+		q[nq++] = (struct sign_kv){ "prefix", full };
+	if (!recursive)
+		q[nq++] = (struct sign_kv){ "delimiter", "/" };
+	q[nq++] = (struct sign_kv){ "max-keys", maxkeys };
+	if (cursor != NULL && *cursor != '\0')
+		q[nq++] = (struct sign_kv){ "continuation-token", cursor };
+	c.method = "GET";
+	c.query = q;
+	c.nquery = nq;
+	c.max_bytes = S3_XML_MAX;
+	if ((rc = s3_run(b, &c, err, errsz)) != STORAGE_OK)
+		goto out;
+	rc = storage_s3_parse_list(c.resp.p, c.resp.n, full, on_object, ctx, next_cursor, err, errsz);
+	if (rc == STORAGE_FAILED)
+		log_warn("s3 %s bucket %s: the listing could not be read: %s", b->host, b->bucket, err);
+out:
 	s3_call_release(&c);
 	free(full);
 	return rc;

@@ -24,4 +24,11 @@
 
 extern const struct storage_ops storage_s3_ops;
 
+/* One ListObjectsV2 answer (xml, n bytes, from the server: untrusted) read into objects whose key
+ * starts with full (prefix included), and *next_cursor (malloc'd) when the listing goes on. A
+ * storage_result. What s3_list does with the answer; exposed for the fuzz target. */
+int storage_s3_parse_list(const char *xml, size_t n, const char *full,
+    int (*on_object)(void *ctx, const struct storage_object *o), void *ctx, char **next_cursor,
+    char *err, size_t errsz);
+
 #endif
