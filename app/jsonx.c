@@ -86,3 +86,18 @@ jget_int(struct json_object *o, const char *key, int64_t *out)
 	*out = json_object_get_int64(v);
 	return 1;
 }
+
+const char *
+jpy_type(struct json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null: return "NoneType";
+	case json_type_boolean: return "bool";
+	case json_type_double: return "float";
+	case json_type_int: return "int";
+	case json_type_object: return "dict";
+	case json_type_array: return "list";
+	case json_type_string: return "str";
+	}
+	return "object";
+}

@@ -21,4 +21,8 @@ int jget_str_or_null(struct json_object *o, const char *key, const char **out);
 int jget_bool(struct json_object *o, const char *key, int *out);
 int jget_int(struct json_object *o, const char *key, int64_t *out);
 
+/* The Python type name of a JSON value, as DRF's messages name it ("list", "dict", "str", "int",
+ * "float", "bool", "NoneType"). */
+const char *jpy_type(struct json_object *v);
+
 #endif

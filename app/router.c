@@ -7,6 +7,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "jsonx.h"
 #include "log.h"
 #include "reply.h"
 #include "router.h"
@@ -274,8 +275,14 @@ router_dispatch(struct req *r)
 	}
 
 	/* 6. body */
-	if (rt->body == BODY_JSON && (rc = router_read_json(r, limit, "max_json_size")) != 0)
-		return rc;
+	if (rt->body == BODY_JSON) {
+		if ((rc = router_read_json(r, limit, "max_json_size")) != 0)
+			return rc;
+		/* Every JSON route takes an object, as a DRF serializer does. */
+		if (!json_object_is_type(r->json, json_type_object))
+			return req_fail_field(r, "non_field_errors",
+			    "Invalid data. Expected a dictionary, but got %s.", jpy_type(r->json));
+	}
 
 	/* 7. handler */
 	return rt->handler(r);

@@ -21,7 +21,8 @@ enum auth_level {
 /* What a route reads from the body. The size limit follows from it. */
 enum body_kind {
 	BODY_NONE = 0,          /* nothing is read; a body up to max_json_size is ignored */
-	BODY_JSON,              /* application/json, parsed to r->json; max_json_size */
+	BODY_JSON,              /* application/json, parsed to r->json, which is always an object
+	                         * (anything else is a 400 here); max_json_size */
 	BODY_BULK,              /* raw bytes of any type, up to max_body_size (imports): the
 	                         * handler reads them itself with req_read, so it can stream */
 };

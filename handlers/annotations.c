@@ -75,19 +75,6 @@ ann_add_id(struct json_object *o, const char *key, const struct db_row *row, int
 	jadd_int_or_null(o, key, db_int(row, col), db_null(row, col));
 }
 
-/* The body must be an object (DRF's message otherwise). 0, or the status sent. */
-int
-ann_body_object(struct req *r)
-{
-	static const char *names[] = { "NoneType", "bool", "float", "int", "dict", "list", "str" };
-	enum json_type t = json_object_get_type(r->json);
-
-	if (t == json_type_object)
-		return 0;
-	return req_fail_field(r, "non_field_errors", "Invalid data. Expected a dictionary, but got %s.",
-	    (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "value");
-}
-
 /* A result: a list of objects, or a JSON string holding one. 0 (*out is a new reference, or v
  * itself with a new reference), or -1 with the reason in *why. */
 int
@@ -222,7 +209,6 @@ ann_field_number(struct req *r, const char *key, int allow_null, const char **te
 int
 ann_field_id(struct req *r, const char *key, int allow_null, int64_t *out)
 {
-	static const char *names[] = { "NoneType", "bool", "float", "int", "dict", "list", "str" };
 	struct json_object *v;
 	enum json_type t;
 
@@ -251,7 +237,7 @@ ann_field_id(struct req *r, const char *key, int allow_null, int64_t *out)
 		}
 	}
 	return -req_fail_field(r, key, "Incorrect type. Expected pk value, received %s.",
-	    (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "value");
+	    jpy_type(v));
 }
 
 /* The compact JSON text of o (owned by o). */
@@ -425,8 +411,6 @@ annotations_create(struct req *r)
 		return req_fail_db(r);
 	if (rc == 0)
 		return req_fail(r, 404, "Not found.");
-	if ((rc = ann_body_object(r)) != 0)
-		return rc;
 	if ((rc = ann_field_result(r, "result", "annotation", &result)) < 0)
 		return -rc;
 	if ((rc = ann_field_bool(r, "was_cancelled", &was_cancelled)) < 0 ||
@@ -553,8 +537,6 @@ annotations_patch(struct req *r)
 	if (rc == 0)
 		return req_fail(r, 404, "Not found.");
 	task_id = db_int(&row, 11);
-	if ((rc = ann_body_object(r)) != 0)
-		return rc;
 	if ((has_result = ann_field_result(r, "result", "annotation", &result)) < 0)
 		return -has_result;
 	if ((has_wc = ann_field_bool(r, "was_cancelled", &was_cancelled)) < 0)

@@ -100,8 +100,6 @@ drafts_create(struct req *r)
 		return req_fail_db(r);
 	if (rc == 0)
 		return req_fail(r, 404, "Not found.");
-	if ((rc = ann_body_object(r)) != 0)
-		return rc;
 	if ((rc = ann_field_result(r, "result", "draft", &result)) < 0)
 		return -rc;
 	if (rc == 0)
@@ -162,8 +160,6 @@ drafts_patch(struct req *r)
 		return req_fail_db(r);
 	if (rc == 0)
 		return req_fail(r, 404, "Not found.");
-	if ((rc = ann_body_object(r)) != 0)
-		return rc;
 	if ((has_result = ann_field_result(r, "result", "draft", &result)) < 0)
 		return -has_result;
 	if ((has_lead = ann_field_number(r, "lead_time", 1, &lead)) < 0)

@@ -138,20 +138,6 @@ reply_export(struct req *r, int status, const struct db_row *row, struct json_ob
 /* ------------------------------------------------------------------------------------------ */
 /* Options: validated, normalised (defaults filled in), stored as JSON, read back by the job   */
 
-static const char *
-py_type(struct json_object *v)
-{
-	switch (json_object_get_type(v)) {
-	case json_type_null: return "NoneType";
-	case json_type_boolean: return "bool";
-	case json_type_double: return "float";
-	case json_type_int: return "int";
-	case json_type_object: return "dict";
-	case json_type_array: return "list";
-	default: return "str";
-	}
-}
-
 static void
 err_add(struct json_object *errs, const char *field, const char *msg)
 {
@@ -176,7 +162,7 @@ nested(struct req *r, struct json_object *body, const char *key, struct json_obj
 		struct json_object *e = json_object_new_object();
 
 		err_add(e, "non_field_errors", req_printf(r, "Invalid data. Expected a dictionary, but got %s.",
-		    py_type(v)));
+		    jpy_type(v)));
 		json_object_object_add(errs, key, e);
 		return NULL;
 	}
@@ -418,9 +404,6 @@ exports_create(struct req *r)
 
 	if (rc != 0)
 		return rc;
-	if (!json_object_is_type(r->json, json_type_object))
-		return req_fail_field(r, "non_field_errors", "Invalid data. Expected a dictionary, but got %s.",
-		    py_type(r->json));
 	errs = req_own(r, json_object_new_object());
 	if (json_object_object_get_ex(r->json, "title", &v) && v != NULL) {
 		if (!json_object_is_type(v, json_type_string))
@@ -619,9 +602,6 @@ exports_convert(struct req *r)
 
 	if (rc != 0)
 		return rc;
-	if (!json_object_is_type(r->json, json_type_object))
-		return req_fail_field(r, "non_field_errors", "Invalid data. Expected a dictionary, but got %s.",
-		    py_type(r->json));
 	if (!json_object_object_get_ex(r->json, "export_type", &v))
 		return req_fail_field(r, "export_type", "This field is required.");
 	if (v == NULL)

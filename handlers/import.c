@@ -1860,8 +1860,6 @@ import_reimport(struct req *r)
 		return req_fail_db(r);
 	if (rc == 0)
 		return req_fail(r, 404, "Not found.");
-	if (!json_object_is_type(r->json, json_type_object))
-		return req_fail_field(r, "non_field_errors", "Invalid data. Expected a dictionary.");
 	if (jget_bool(r->json, "files_as_tasks_list", &as_list) < 0)
 		return req_fail_field(r, "files_as_tasks_list", "Must be a valid boolean.");
 	ids = json_object_object_get(r->json, "file_upload_ids");

@@ -93,8 +93,6 @@ orgs_patch(struct req *r)
 		return req_fail_db(r);
 	if (rc == 0)
 		return req_fail(r, 404, "Not found.");
-	if (!json_object_is_type(r->json, json_type_object))
-		return req_fail_field(r, "non_field_errors", "Invalid data. Expected a dictionary.");
 	title = db_str(&row, 1);
 	contact = db_null(&row, 5) ? NULL : db_str(&row, 5);
 	rc = jget_str(r->json, "title", &title);

@@ -233,8 +233,6 @@ predictions_create(struct req *r)
 	int rc;
 
 	memset(&in, 0, sizeof(in));
-	if ((rc = ann_body_object(r)) != 0)
-		return rc;
 	if ((rc = ann_field_id(r, "task", 0, &task_id)) < 0)
 		return -rc;
 	if (rc == 0)
@@ -305,8 +303,6 @@ predictions_patch(struct req *r)
 	if (rc == 0)
 		return req_fail(r, 404, "Not found.");
 	memset(&in, 0, sizeof(in));
-	if ((rc = ann_body_object(r)) != 0)
-		return rc;
 	if ((rc = ann_field_id(r, "task", 0, &v)) < 0)
 		return -rc;
 	if (rc == 1 && v != db_int(&row, 9))
@@ -373,15 +369,6 @@ item_fail(struct req *r, size_t i, const char *msg)
 	return req_fail_field(r, "predictions", "Error at item %zu: %s", i, msg);
 }
 
-static const char *
-py_type(struct json_object *o)
-{
-	static const char *names[] = { "NoneType", "bool", "float", "int", "dict", "list", "str" };
-	unsigned t = (unsigned)json_object_get_type(o);
-
-	return t < sizeof(names) / sizeof(names[0]) ? names[t] : "value";
-}
-
 /* POST /api/projects/{id}/import/predictions: [{task, result, score?, model_version?}, ...], all
  * or nothing. Three statements carry any number of items (JSON_TABLE over one parameter): the
  * task check, the task counters (which lock those task rows), and one insert per ~4 MB chunk. */
@@ -405,7 +392,7 @@ predictions_import(struct req *r)
 	items = r->json;
 	if (!json_object_is_type(items, json_type_array))
 		return req_fail_field(r, "non_field_errors", "Expected a list of items but got type \"%s\".",
-		    py_type(items));
+		    jpy_type(items));
 	n = json_object_array_length(items);
 	ids = req_own(r, json_object_new_array_ext((int)n));
 	chunks = req_own(r, json_object_new_array());

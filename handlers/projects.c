@@ -99,30 +99,6 @@ fail_plain(struct req *r, const char *msg)
 	return req_fail_validation(r, one_error("non_field_errors", msg));
 }
 
-/* The JSON type names DRF uses in its messages. */
-static const char *
-py_type(struct json_object *v)
-{
-	switch (json_object_get_type(v)) {
-	case json_type_null: return "NoneType";
-	case json_type_boolean: return "bool";
-	case json_type_double: return "float";
-	case json_type_int: return "int";
-	case json_type_object: return "dict";
-	case json_type_array: return "list";
-	case json_type_string: return "str";
-	}
-	return "object";
-}
-
-/* A body that is not a JSON object: DRF's message. */
-static int
-fail_not_object(struct req *r)
-{
-	return req_fail_field(r, "non_field_errors", "Invalid data. Expected a dictionary, but got %s.",
-	    py_type(r->json));
-}
-
 static int
 truthy(const char *s)
 {
@@ -482,7 +458,7 @@ read_fields(struct req *r, struct json_object *errs, struct prj_in *in, int *con
 			in->weights = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
 		else
 			err_add(errs, "control_weights", req_printf(r,
-			    "Expected a dictionary of items but got type \"%s\".", py_type(v)));
+			    "Expected a dictionary of items but got type \"%s\".", jpy_type(v)));
 	}
 	if (json_object_object_get_ex(r->json, "pinned_at", &v)) {
 		if (v == NULL)
@@ -1046,8 +1022,6 @@ projects_create(struct req *r)
 	char err[512];
 	int config_given;
 
-	if (!json_object_is_type(r->json, json_type_object))
-		return fail_not_object(r);
 	if (r->who.org_id <= 0)
 		return req_fail(r, 403, "You do not have permission to perform this action.");
 	in_defaults(&in);
@@ -1089,8 +1063,6 @@ projects_patch(struct req *r)
 		return req_fail_db(r);
 	if (rc == 0)
 		return req_fail(r, 404, "Not found.");
-	if (!json_object_is_type(r->json, json_type_object))
-		return fail_not_object(r);
 	rc = db_row(r, &pw, STMT_PRJ_PASSWORD, "i", id);
 	if (rc < 0)
 		return req_fail_db(r);
@@ -1157,9 +1129,6 @@ projects_validate_config(struct req *r)
 	const char *msg = NULL;
 	char err[512];
 
-	if (!json_object_is_type(r->json, json_type_object))
-		return reply_json(r, 400, one_error("non_field_errors", req_printf(r,
-		    "Invalid data. Expected a dictionary, but got %s.", py_type(r->json))));
 	if (!json_object_object_get_ex(r->json, "label_config", &v))
 		msg = "This field is required.";
 	else if (v == NULL)
@@ -1183,10 +1152,6 @@ body_config(struct req *r, int *status)
 {
 	struct json_object *v;
 
-	if (!json_object_is_type(r->json, json_type_object)) {
-		*status = fail_not_object(r);
-		return NULL;
-	}
 	if (!json_object_object_get_ex(r->json, "label_config", &v) ||
 	    !json_object_is_type(v, json_type_string) || *json_object_get_string(v) == '\0') {
 		*status = fail_plain(r, NO_CONFIG);
@@ -1358,8 +1323,6 @@ projects_sample_task(struct req *r)
 		return req_fail_db(r);
 	if (rc == 0)
 		return req_fail(r, 404, "Not found.");
-	if (!json_object_is_type(r->json, json_type_object))
-		return fail_not_object(r);
 	/* Label Studio requires label_config here; we fall back to the project's own config. */
 	xml = ref.label_config;
 	if (json_object_object_get_ex(r->json, "label_config", &v) && v != NULL) {

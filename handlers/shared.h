@@ -116,8 +116,6 @@ const char *ann_timesince(struct req *r, int64_t secs);
 struct json_object *ann_jraw(const struct db_row *row, int col, const char *def);
 void ann_add_double(struct json_object *o, const char *key, const struct db_row *row, int col);
 void ann_add_id(struct json_object *o, const char *key, const struct db_row *row, int col);
-/* The body must be an object (DRF's message otherwise). 0, or the status sent. */
-int ann_body_object(struct req *r);
 /* A result: a list of objects, or a JSON string holding one. 0 (*out a new reference), or -1
  * with the reason in *why. */
 int ann_result_value(struct json_object *v, struct json_object **out, const char **why);

@@ -685,21 +685,6 @@ projects_tasks_delete(struct req *r)
 	return reply_empty(r, 204);
 }
 
-static const char *
-json_type_word(struct json_object *v)
-{
-	switch (json_object_get_type(v)) {
-	case json_type_null: return "NoneType";
-	case json_type_boolean: return "bool";
-	case json_type_double: return "float";
-	case json_type_int: return "int";
-	case json_type_object: return "dict";
-	case json_type_array: return "list";
-	case json_type_string: return "str";
-	}
-	return "unknown";
-}
-
 /* Checks data against the project's config; 0 ok, else the 400 it answered. */
 static int
 check_data(struct req *r, const struct project_ref *ref, struct json_object *data)
@@ -709,7 +694,7 @@ check_data(struct req *r, const struct project_ref *ref, struct json_object *dat
 
 	if (!json_object_is_type(data, json_type_object))
 		return req_fail_field(r, "data", "Expected a dictionary of items but got type \"%s\".",
-		    json_type_word(data));
+		    jpy_type(data));
 	c = scope_config(r, ref);
 	if (c == NULL)
 		return 0;
@@ -725,7 +710,7 @@ check_meta(struct req *r, struct json_object *meta)
 	if (json_object_is_type(meta, json_type_object) || json_object_is_type(meta, json_type_array))
 		return 0;
 	return req_fail_field(r, "meta", "Expected a dictionary of items but got type \"%s\".",
-	    json_type_word(meta));
+	    jpy_type(meta));
 }
 
 static const char *
@@ -776,9 +761,6 @@ projects_tasks_create(struct req *r)
 
 	if ((rc = load_project(r, &ref)) != 0)
 		return rc;
-	if (!json_object_is_type(r->json, json_type_object))
-		return req_fail_field(r, "non_field_errors", "Invalid data. Expected a dictionary, but got %s.",
-		    json_type_word(r->json));
 	return create_task(r, &ref, r->json);
 }
 
@@ -792,14 +774,11 @@ tasks_create(struct req *r)
 	int64_t pid;
 	int rc;
 
-	if (!json_object_is_type(r->json, json_type_object))
-		return req_fail_field(r, "non_field_errors", "Invalid data. Expected a dictionary, but got %s.",
-		    json_type_word(r->json));
 	if (!json_object_object_get_ex(r->json, "project", &pj) || pj == NULL)
 		return req_fail_field(r, "project", "This field is required.");
 	if (!json_object_is_type(pj, json_type_int))
 		return req_fail_field(r, "project", "Incorrect type. Expected pk value, received %s.",
-		    json_type_word(pj));
+		    jpy_type(pj));
 	pid = json_object_get_int64(pj);
 	if ((rc = scope_project(r, pid, &ref)) < 0)
 		return req_fail_db(r);
@@ -850,9 +829,6 @@ tasks_patch(struct req *r)
 
 	if ((rc = load_task(r, &id, &ref)) != 0)
 		return rc;
-	if (!json_object_is_type(r->json, json_type_object))
-		return req_fail_field(r, "non_field_errors", "Invalid data. Expected a dictionary, but got %s.",
-		    json_type_word(r->json));
 	if (json_object_object_get_ex(r->json, "data", &data) && (rc = check_data(r, &ref, data)) != 0)
 		return rc;
 	if (json_object_object_get_ex(r->json, "meta", &meta) && meta != NULL &&

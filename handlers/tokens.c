@@ -159,10 +159,6 @@ refresh_field(struct req *r, int *status)
 	const char *t = NULL;
 	int rc;
 
-	if (!json_object_is_type(r->json, json_type_object)) {
-		*status = req_fail_field(r, "non_field_errors", "Invalid data. Expected a dictionary.");
-		return NULL;
-	}
 	rc = jget_str(r->json, "refresh", &t);
 	if (rc <= 0 || *t == '\0') {
 		*status = req_fail_field(r, "refresh", rc < 0 ? "Not a valid string." :
@@ -320,8 +316,6 @@ tokens_settings_set(struct req *r)
 	/* Organization-wide switches: the owner's to flip (any member may read them). */
 	if (!r->who.is_owner)
 		return req_fail(r, 403, "You do not have permission to perform this action.");
-	if (!json_object_is_type(r->json, json_type_object))
-		return req_fail_field(r, "non_field_errors", "Invalid data. Expected a dictionary.");
 	api = (int)db_int(&org, 8);
 	legacy = (int)db_int(&org, 7);
 	ttl = db_int(&org, 9);

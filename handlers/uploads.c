@@ -122,8 +122,6 @@ uploads_delete(struct req *r)
 
 	if ((rc = project_of(r, &ref)) != 0)
 		return rc;
-	if (!json_object_is_type(r->json, json_type_object))
-		return req_fail_field(r, "non_field_errors", "Invalid data. Expected a dictionary.");
 	ids = json_object_object_get(r->json, "file_upload_ids");
 	if (ids == NULL) {
 		if (db_rows(r, &rows, STMT_UPLOAD_LIST_ALL, "i", ref.id) != 0)

@@ -202,8 +202,6 @@ users_create(struct req *r)
 	struct db_row row;
 	int64_t uid;
 
-	if (!json_object_is_type(r->json, json_type_object))
-		return req_fail_field(r, "non_field_errors", "Invalid data. Expected a dictionary.");
 	bad += check_text(errs, r->json, "username", 256, 0, &username);
 	bad += check_text(errs, r->json, "email", 254, 0, &email);
 	bad += check_text(errs, r->json, "first_name", 256, 0, &first);
@@ -270,8 +268,6 @@ users_patch(struct req *r)
 		return req_fail_db(r);
 	if (rc == 0)
 		return req_fail(r, 404, "Not found.");
-	if (!json_object_is_type(r->json, json_type_object))
-		return req_fail_field(r, "non_field_errors", "Invalid data. Expected a dictionary.");
 	/* Label Studio lets any member edit anyone; we let you edit yourself, and the owner edit all. */
 	if (id != r->who.user_id && !r->who.is_owner)
 		return req_fail(r, 403, "You do not have permission to perform this action.");

@@ -159,7 +159,9 @@ Test(isolation, every_route_with_an_object_id_is_404_for_another_org)
 		if (!fill(pattern, path, sizeof(path)))
 			continue;
 		body = strcmp(method, "GET") == 0 || strcmp(method, "DELETE") == 0 ? NULL :
-		    strstr(pattern, "import") != NULL ? "[{\"text\":\"intruder\"}]" :
+		    /* the bulk imports take a list; every JSON route (reimport too) an object */
+		    strstr(pattern, "import") != NULL && strstr(pattern, "reimport") == NULL ?
+		    "[{\"text\":\"intruder\"}]" :
 		    "{\"title\":\"Stolen\",\"result\":[],\"data\":{\"text\":\"x\"},\"label_config\":\"<View/>\"}";
 		r = http(method, path, stranger, body, NULL);
 		cr_expect_eq(r->status, 404, "%s %s as a stranger: %ld %s", method, path, r->status, r->body);
