@@ -153,4 +153,11 @@ int export_type_ok(struct req *r, const struct project_ref *ref, const char *typ
 int export_reply_tasks(struct req *r, const struct project_ref *ref, const char *type,
     const int64_t *ids, size_t nids, int resources, const char *name_stem);
 
+/* --- uploads.c --- */
+
+/* A Range header against a file of size bytes: "bytes=a-b", "bytes=a-", "bytes=-n". 1 with
+ * [*from, *to] set, 0 (no usable range: the whole file), -1 (unsatisfiable: 416). Several ranges
+ * are answered with the whole file. Exposed for its fuzz target. */
+int uploads_parse_range(const char *h, int64_t size, int64_t *from, int64_t *to);
+
 #endif

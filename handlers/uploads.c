@@ -388,8 +388,8 @@ close_fd(void *arg)
 
 /* Parses "bytes=a-b", "bytes=a-", "bytes=-n" against size. 1 (range set), 0 (no usable header:
  * whole file), -1 (unsatisfiable). Several ranges are answered with the whole file. */
-static int
-parse_range(const char *h, int64_t size, int64_t *from, int64_t *to)
+int
+uploads_parse_range(const char *h, int64_t size, int64_t *from, int64_t *to)
 {
 	char *end;
 	long long a = -1, b = -1;
@@ -458,7 +458,7 @@ uploads_serve(struct req *r)
 	reply_header(r, "X-Content-Type-Options", "nosniff");
 	reply_header(r, "Content-Security-Policy", "sandbox");
 	reply_header(r, "Accept-Ranges", "bytes");
-	ranged = parse_range(req_header(r, "RANGE"), (int64_t)st.st_size, &from, &to);
+	ranged = uploads_parse_range(req_header(r, "RANGE"), (int64_t)st.st_size, &from, &to);
 	if (ranged < 0) {
 		reply_header(r, "Content-Range", req_printf(r, "bytes */%lld", (long long)st.st_size));
 		return req_fail(r, 416, "Requested range not satisfiable.");
