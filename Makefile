@@ -26,7 +26,7 @@ TEST_DIR := $(CURDIR)/var/test
 PACKAGES := build-essential cmake pkg-config clang git curl ca-certificates procps \
             libfcgi-dev libjson-c-dev libmariadb-dev libcurl4-openssl-dev libsodium-dev libssl-dev \
             libxml2-dev libcsv-dev libzip-dev libcriterion-dev mariadb-server mariadb-client nginx-light wrk python3 python3-cryptography unzip \
-            redis-server libhiredis-dev
+            redis-server libhiredis-dev libpcre2-dev
 
 CMAKE_FLAGS := -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 

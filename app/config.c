@@ -69,6 +69,7 @@ static const struct setting settings[] = {
 	N(C_INT, job_stale_after, "300", 10, 86400,
 	    "seconds without a heartbeat before a running job is taken by another worker"),
 	S(media_root, "/var/lib/siali/media", "uploaded files and export snapshots live under it"),
+	S(local_files_root, "", "local-files storages may only use directories under it; empty: off"),
 	N(C_INT, max_files_per_import, "100", 1, 100000, "files in one multipart import request"),
 	N(C_INT, max_tasks_per_import, "1000000", 1, 100000000, "tasks one import may create"),
 	N(C_INT, max_json_depth, "64", 4, 10000, "nesting levels of an imported JSON document"),

@@ -33,6 +33,7 @@ struct config {
 	int outbound_max_redirects;
 	int job_stale_after;            /* seconds without a heartbeat before a job is retaken */
 	char media_root[256];           /* uploads (upload/<project>/…) and snapshots (export/…) */
+	char local_files_root[256];     /* local-files storages live under it; "" = local files off */
 	int max_files_per_import;
 	int max_tasks_per_import;
 	int max_json_depth;

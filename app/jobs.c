@@ -35,6 +35,8 @@ job_noop(struct req *r, int64_t id, struct json_object *payload, char *err, size
 const struct job_type job_types[] = {
 	{ "noop", job_noop },
 	{ "export.snapshot", exports_job_snapshot },    /* handlers/exports.c */
+	{ "storage.sync", storage_job_sync },           /* handlers/storage_sync.c */
+	{ "storage.export", storage_job_export },       /* handlers/storage_sync.c */
 };
 const size_t job_types_count = sizeof(job_types) / sizeof(job_types[0]);
 

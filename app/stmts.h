@@ -14,6 +14,9 @@
 #include "stmts_annotations.h"
 #include "stmts_export.h"
 #include "stmts_exports.h"
+#include "stmts_storages.h"
+#include "stmts_sync.h"
+#include "stmts_media.h"
 
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%fZ')"
 
@@ -174,7 +177,8 @@
 	\
 	/* --- the labeling resources, one list per module --- */ \
 	STMT_LIST_SHARED(STMT) STMT_LIST_PROJECTS(STMT) STMT_LIST_TASKS(STMT) STMT_LIST_ANNOTATIONS(STMT) \
-	STMT_LIST_EXPORT(STMT) STMT_LIST_EXPORTS(STMT)
+	STMT_LIST_EXPORT(STMT) STMT_LIST_EXPORTS(STMT) \
+	STMT_LIST_STORAGES(STMT) STMT_LIST_SYNC(STMT) STMT_LIST_MEDIA(STMT)
 
 #define STMT_ENUM(id, np, nc, sql) STMT_##id,
 enum stmt_id { STMT_LIST(STMT_ENUM) STMT__COUNT };

@@ -124,4 +124,31 @@ int exports_convert(struct req *r);         /* 200, 400, 404 */
 int exports_job_snapshot(struct req *r, int64_t job_id, struct json_object *payload, char *err,
     size_t errsz);
 
+/* storages.c: the storage API; import routes under /api/storages, export ones under
+ * /api/storages/export (the handler tells them apart by the route's pattern) */
+int storages_list_all(struct req *r);       /* 200, 400 (project missing), 404 */
+int storages_types(struct req *r);          /* 200 */
+int storages_list(struct req *r);           /* 200, 400, 404 */
+int storages_create(struct req *r);         /* 201, 400, 404 */
+int storages_validate(struct req *r);       /* 200, 400, 404 */
+int storages_files(struct req *r);          /* 200, 400, 404 */
+int storages_get(struct req *r);            /* 200, 404 */
+int storages_patch(struct req *r);          /* 200, 400, 404 */
+int storages_delete(struct req *r);         /* 204, 404 */
+int storages_sync(struct req *r);           /* 200, 400 (not synchronizable), 404 */
+
+/* storage_sync.c: the jobs run by `siali worker` */
+struct json_object;
+int storage_job_sync(struct req *r, int64_t job_id, struct json_object *payload, char *err, size_t errsz);
+int storage_job_export(struct req *r, int64_t job_id, struct json_object *payload, char *err, size_t errsz);
+/* Queues a "storage.export" job for each export storage of the project (in the caller's
+ * transaction) after annotation_id was created, updated (deleted 0) or deleted (deleted 1).
+ * 0, or -1 (database error). */
+int storage_export_enqueue(struct req *r, int64_t project_id, int64_t annotation_id, int deleted);
+
+/* presign.c: serving storage objects */
+int presign_task(struct req *r);            /* 200 (streamed), 302, 400, 403, 404 */
+int presign_project(struct req *r);         /* 200 (streamed), 302, 400, 403, 404 */
+int local_files_serve(struct req *r);       /* 200, 206, 304, 403, 404, 416 */
+
 #endif

@@ -160,4 +160,103 @@ int export_reply_tasks(struct req *r, const struct project_ref *ref, const char 
  * are answered with the whole file. Exposed for its fuzz target. */
 int uploads_parse_range(const char *h, int64_t size, int64_t *from, int64_t *to);
 
+/* --- storages (storage_common.c): what the storage API, the sync jobs and the media endpoints
+ * share. A storage row keeps every setting of its kind in one JSON object (config), with Label
+ * Studio's field names; the kinds, their fields and which are secret are the table below, as
+ * data. --- */
+
+struct storage;
+
+enum stor_type { SF_STR, SF_BOOL, SF_INT };
+enum {
+	SF_SECRET = 1,          /* write-only: never rendered, kept when an update omits it */
+	SF_IMPORT = 2,          /* import storages only */
+	SF_EXPORT = 4,          /* export storages only */
+};
+
+/* One config field of a kind: its name, type, flags and default (JSON text; NULL: none, the
+ * field is "" / absent until set). */
+struct stor_field {
+	const char *name;
+	enum stor_type type;
+	unsigned flags;
+	const char *def;
+};
+
+struct stor_kind {
+	const char *segment;    /* the URL segment and storages.kind: s3, gcs, azure, redis, localfiles */
+	const char *type;       /* the API's "type": s3, gcs, azure_blob, redis, localfiles */
+	const char *title;      /* GET /api/storages/types: "AWS S3", ... */
+	const char *scheme;     /* object URIs in task data: "s3", "gs", "azure-blob"; NULL: none */
+	const char *bucket;     /* the config field naming the bucket ("bucket", "container"), NULL */
+	const struct stor_field *fields;        /* {NULL}-terminated, common fields included */
+};
+
+extern const struct stor_kind stor_kinds[];
+extern const size_t stor_kinds_count;
+
+/* The kind of a URL segment / of a URI scheme ("s3", "gs", "azure-blob"), or NULL. */
+const struct stor_kind *stor_kind_by_segment(const char *segment);
+const struct stor_kind *stor_kind_by_scheme(const char *scheme);
+/* The field of kind k called name, or NULL (also NULL when the field is not for this direction). */
+const struct stor_field *stor_field(const struct stor_kind *k, int export, const char *name);
+
+/* A loaded storage. Everything arena-owned. */
+struct stor {
+	int64_t id, project_id, organization_id;
+	int export;                             /* 0 import ("source"), 1 export ("target") */
+	const struct stor_kind *kind;
+	struct json_object *config;             /* every field of the kind, defaults filled in */
+	const struct db_row *row;               /* the STOR_COLS row it came from */
+};
+
+/* Columns of STOR_COLS (app/stmts_storages.h). */
+enum {
+	STOR_C_ID, STOR_C_PROJECT, STOR_C_ORG, STOR_C_DIRECTION, STOR_C_KIND, STOR_C_TITLE,
+	STOR_C_DESCRIPTION, STOR_C_CONFIG, STOR_C_SYNCHRONIZABLE, STOR_C_STATUS, STOR_C_LAST_SYNC,
+	STOR_C_LAST_SYNC_COUNT, STOR_C_LAST_SYNC_JOB, STOR_C_TRACEBACK, STOR_C_META, STOR_C_CREATED_AT,
+	STOR_C_CURSOR, STOR_C_SYNC_COUNT
+};
+
+/* Fills s from a STOR_COLS row (the row must outlive s). 0, or -1 (unknown kind: a row written
+ * by a newer version; callers treat it as not found). */
+int stor_from_row(struct req *r, const struct db_row *row, struct stor *s);
+/* The storage id of direction export in the caller's organization, of kind k (NULL: any kind):
+ * 1 found, 0 not found (or another organization's, or another kind), -1 database error. */
+int stor_load(struct req *r, int64_t id, int export, const struct stor_kind *k, struct stor *s);
+/* The same by id alone, for jobs (no organization scope; the job then acts for s->organization_id). */
+int stor_load_any(struct req *r, int64_t id, struct stor *s);
+/* The API object: id, type, the common fields, every non-secret config field, project. New. */
+struct json_object *stor_json(struct req *r, const struct stor *s);
+/* The connector's config for s (storage.h / s3.h / azure.h / gcs.h): the stored config, with
+ * local_files_root added for local files and Azure's prefix made a folder ("a" -> "a/") as S3's
+ * and GCS's are, so that every kind reads prefix the same way. Arena-owned. */
+struct json_object *stor_connector_config(struct req *r, const struct stor *s);
+/* Opens s's connector (closed at req_end). Refuses a Redis host the SSRF guard refuses (the
+ * other connectors check every request themselves). NULL with a client-fit message in err. */
+struct storage *stor_open(struct req *r, const struct stor *s, char *err, size_t errsz);
+/* The URI a task's data holds for object key of s when use_blob_urls is set: s3://bucket/key,
+ * gs://bucket/key, azure-blob://container/key, /data/local-files/?d=<path below the local files
+ * root, percent-encoded>; NULL for Redis (its value is the URL). Arena-owned. */
+const char *stor_object_uri(struct req *r, const struct stor *s, const char *key);
+/* Splits a URI of a cloud kind ("s3://bucket/key"): the kind, the bucket and the key (decoded
+ * as written: keys are not percent-encoded in these URIs). 1 when uri is one, 0 otherwise.
+ * Arena-owned strings. */
+int stor_uri_split(struct req *r, const char *uri, const struct stor_kind **k, const char **bucket,
+    const char **key);
+/* 1 when s (an import storage of a cloud kind) covers bucket/key: same bucket, key under its
+ * prefix. */
+int stor_covers(const struct stor *s, const char *bucket, const char *key);
+/* regex_filter: Label Studio applies Python's re.match (anchored at the start of the key, not at
+ * its end) to the whole key; PCRE2 with the same anchoring, and match and depth limits so a
+ * pattern cannot stall a worker. */
+struct stor_filter;
+/* Compiles pattern ("" or NULL: every key matches; freed at req_end). NULL with a message naming
+ * regex_filter in err when it does not compile. */
+struct stor_filter *stor_filter_new(struct req *r, const char *pattern, char *err, size_t errsz);
+/* 1 when key (len bytes) matches, 0 when not (also when a limit was hit). */
+int stor_filter_match(const struct stor_filter *f, const char *key, size_t len);
+/* An HTTP status for a storage_result (storage.h): 400, 404, 502, 504, 500. */
+int stor_http_status(int storage_rc);
+
 #endif

@@ -57,10 +57,14 @@ if [ -e "${e2e[0]}" ]; then
 	# A small body limit, so the oversized-body tests need not send 250 MB. Loopback ports let
 	# through the SSRF guard: one for the tests that fetch from a server of their own, and the
 	# storage emulators' (s3rver on PORT+20, azurite on PORT+21, the GCS double on PORT+22;
-	# stack.sh starts them with SIALI_EMULATORS=1 when `make deps` installed them).
+	# stack.sh starts them with SIALI_EMULATORS=1 when `make deps` installed them; redis-server on
+	# PORT+23). Local-files storages may use directories under $STACK/local-files.
 	export SIALI_TEST_FETCH_PORT=$((PORT + 19))
 	allow=127.0.0.1:$SIALI_TEST_FETCH_PORT,127.0.0.1:$((PORT + 20)),127.0.0.1:$((PORT + 21)),127.0.0.1:$((PORT + 22))
+	allow=$allow,127.0.0.1:$((PORT + 23))
+	export SIALI_TEST_LOCAL_FILES=$STACK/local-files
 	if ! SIALI_MAX_BODY_SIZE=2M SIALI_OUTBOUND_ALLOW_HOSTS=$allow SIALI_EMULATORS=1 \
+		SIALI_LOCAL_FILES_ROOT=$SIALI_TEST_LOCAL_FILES \
 		"$SRC/tests/stack.sh" start "$STACK" "$PORT" "$BIN"; then
 		echo "FAIL  stack: could not start (logs under $STACK)"
 		tail -20 "$STACK"/*.log 2>/dev/null
@@ -72,7 +76,9 @@ if [ -e "${e2e[0]}" ]; then
 	SIALI_TEST_S3_URL=$(cat "$STACK/s3.endpoint" 2>/dev/null || true)
 	SIALI_TEST_AZURE_URL=$(cat "$STACK/azure.endpoint" 2>/dev/null || true)
 	SIALI_TEST_GCS_URL=$(cat "$STACK/gcs.endpoint" 2>/dev/null || true)
-	export SIALI_TEST_S3_URL SIALI_TEST_AZURE_URL SIALI_TEST_GCS_URL
+	SIALI_TEST_REDIS_PORT=$(cat "$STACK/redis.port" 2>/dev/null || true)
+	export SIALI_TEST_S3_URL SIALI_TEST_AZURE_URL SIALI_TEST_GCS_URL SIALI_TEST_REDIS_PORT
+	mkdir -p "$SIALI_TEST_LOCAL_FILES"
 	for t in "${e2e[@]}"; do
 		# One test at a time: some of them kill workers or restart MariaDB.
 		# The clients leak on a failed assertion by design; leaks that matter are the servers'.

@@ -109,6 +109,7 @@ secret_key_file = $DIR/secret_key
 media_root = $DIR/media
 max_body_size = ${SIALI_MAX_BODY_SIZE:-250M}
 outbound_allow_hosts = ${SIALI_OUTBOUND_ALLOW_HOSTS:-}
+local_files_root = ${SIALI_LOCAL_FILES_ROOT:-}
 EOF
 		)
 	fi
@@ -141,8 +142,19 @@ EMU_BIN=$SRC/tests/emulators/node_modules/.bin
 
 start_emulators() {
 	local port=$1 s3port=$(($1 + 20)) azport=$(($1 + 21))
-	rm -f "$DIR/s3.endpoint" "$DIR/azure.endpoint" "$DIR/gcs.endpoint"
+	rm -f "$DIR/s3.endpoint" "$DIR/azure.endpoint" "$DIR/gcs.endpoint" "$DIR/redis.port"
 	[ "${SIALI_EMULATORS:-}" = 1 ] || return 0
+	# A redis-server (Debian) for the Redis storages on PORT+23, no persistence.
+	if command -v redis-server >/dev/null; then
+		if ! alive "$DIR/redis.pid"; then
+			mkdir -p "$DIR/redis"
+			setsid redis-server --bind 127.0.0.1 --port $(($1 + 23)) --save '' --appendonly no \
+				--dir "$DIR/redis" </dev/null >>"$DIR/redis.log" 2>&1 &
+			echo $! >"$DIR/redis.pid"
+		fi
+		wait_for 20 redis-server redis-cli -p $(($1 + 23)) ping
+		echo $(($1 + 23)) >"$DIR/redis.port"
+	fi
 	# The GCS test double (Python, tests/gcs_double) on PORT+22: needs python3-cryptography only.
 	if python3 -c 'import cryptography' 2>/dev/null; then
 		if ! alive "$DIR/gcs.pid"; then
@@ -191,7 +203,8 @@ stop_emulators() {
 	stop_pid "$DIR/s3rver.pid" 10
 	stop_pid "$DIR/azurite.pid" 10
 	stop_pid "$DIR/gcs.pid" 10
-	rm -f "$DIR/s3.endpoint" "$DIR/azure.endpoint" "$DIR/gcs.endpoint"
+	stop_pid "$DIR/redis.pid" 10
+	rm -f "$DIR/s3.endpoint" "$DIR/azure.endpoint" "$DIR/gcs.endpoint" "$DIR/redis.port"
 }
 
 start() {
@@ -253,7 +266,7 @@ admin() {
 }
 
 status() {
-	for p in mysql.pid serve.pid worker.pid nginx/nginx.pid s3rver.pid azurite.pid gcs.pid; do
+	for p in mysql.pid serve.pid worker.pid nginx/nginx.pid s3rver.pid azurite.pid gcs.pid redis.pid; do
 		if alive "$DIR/$p"; then echo "$p: running ($(cat "$DIR/$p"))"; else echo "$p: stopped"; fi
 	done
 }
