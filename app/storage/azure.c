@@ -31,6 +31,7 @@
 #define AZ_MAX_RESULTS 5000                     /* Azure's cap on maxresults */
 #define AZ_KEY_MAX 1024                         /* Azure's cap on blob names */
 #define AZ_CURSOR_MAX 4096
+#define AZ_TRIES 3
 #define AZ_LIST_MAX_BYTES ((int64_t)64 << 20)   /* 5000 entries are ~5 MB of XML */
 #define AZ_GET_MAX_BYTES ((int64_t)64 << 30)
 #define AZ_SMALL_MAX_BYTES ((int64_t)1 << 20)   /* answers to put / delete */
@@ -237,6 +238,7 @@ struct az_xfer {
 	int (*on_data)(void *ctx, const char *p, size_t n);
 	void *ctx;
 	int sink_stopped;
+	int delivered;                  /* bytes went to on_data: no retry can take them back */
 	/* list: the body, collected */
 	struct az_buf *body;
 	int seen_blob_type;             /* x-ms-blob-type: only Get Blob successes carry it */
@@ -265,6 +267,7 @@ az_on_data(void *ctx, const char *p, size_t n)
 	if (x->on_data != NULL) {
 		if (!x->seen_blob_type)
 			return 0;
+		x->delivered = 1;
 		if (x->on_data(x->ctx, p, n) != 0) {
 			x->sink_stopped = 1;
 			return 1;
@@ -321,7 +324,7 @@ az_status(const struct az *a, const char *method, long status, const char *code,
 /* One signed request on the container (blob NULL) or a blob. The response body goes to x's
  * sink. *status is the final HTTP status when STORAGE_OK is returned. */
 static int
-az_call(struct az *a, const char *method, const char *blob, const struct sign_kv *query,
+az_send(struct az *a, const char *method, const char *blob, const struct sign_kv *query,
     size_t nq, const struct sign_kv *hdrs, size_t nh, const char *body, size_t blen,
     int64_t max_bytes, struct az_xfer *x, long *status, char *err, size_t errsz)
 {
@@ -422,6 +425,40 @@ out:
 	free(url);
 	free(path);
 	sign_headers_release(&sh);
+	return rc;
+}
+
+/* az_send with retries: every request here is idempotent (GET, PUT of a whole blob, DELETE), so
+ * a failed connection or a 429/500/502/503/504 is sent again, re-signed, after a short pause, up
+ * to AZ_TRIES times in all, unless bytes already went to the caller. */
+static int
+az_call(struct az *a, const char *method, const char *blob, const struct sign_kv *query,
+    size_t nq, const struct sign_kv *hdrs, size_t nh, const char *body, size_t blen,
+    int64_t max_bytes, struct az_xfer *x, long *status, char *err, size_t errsz)
+{
+	int rc = STORAGE_FAILED;
+
+	for (int attempt = 0; attempt < AZ_TRIES; attempt++) {
+		if (attempt > 0) {
+			struct timespec ts = { 0, attempt * 300L * 1000000L };
+
+			nanosleep(&ts, NULL);
+			x->code[0] = '\0';
+			x->seen_blob_type = 0;
+			if (x->body != NULL)
+				x->body->n = 0;
+		}
+		rc = az_send(a, method, blob, query, nq, hdrs, nh, body, blen, max_bytes, x, status,
+		    err, errsz);
+		if (x->delivered || x->sink_stopped)
+			break;
+		if (rc == STORAGE_FAILED)
+			continue;       /* the connection failed */
+		if (rc != STORAGE_OK || !(*status == 429 || *status == 500 || *status == 502 ||
+		    *status == 503 || *status == 504))
+			break;
+		log_warn("azure %s: HTTP %ld, attempt %d of %d", method, *status, attempt + 1, AZ_TRIES);
+	}
 	return rc;
 }
 

@@ -27,7 +27,8 @@
  * them (folders skipped in a non-recursive listing count too, so a page may carry fewer objects
  * and still have a cursor). Keys come in Azure's order (lexicographic by name), each once.
  * get streams up to 64 GiB within outbound_timeout; its bytes reach on_data only from a
- * successful Get Blob answer, never from an error body. No retries yet. */
+ * successful Get Blob answer, never from an error body. A failed connection or a 429/5xx answer is
+ * retried twice, unless bytes already reached on_data. */
 #ifndef SIALI_STORAGE_AZURE_H
 #define SIALI_STORAGE_AZURE_H
 
